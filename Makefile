@@ -1,0 +1,110 @@
+# kxen build.  `make help` lists the targets a newcomer needs.
+CC ?= gcc
+BUILD ?= build
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
+	  -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE -Isrc -MMD -MP
+LDLIBS_COMPRESS := -lz -llz4 -llzma -lzstd -lbz2
+
+objs = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
+
+COMMON_SRCS := $(wildcard src/common/*.c)
+BOOT_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c
+DOMAIN_SRCS := $(filter-out $(BOOT_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
+XL_SRCS := $(wildcard src/xl/*.c)
+KXEND_SRCS := $(wildcard src/kxend/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+GUEST_TOOLS := $(patsubst tests/guest/tools/%.c,$(BUILD)/guest-tools/%,$(wildcard tests/guest/tools/*.c))
+
+LIBCOMMON := $(BUILD)/lib/libcommon.a
+LIBBOOT := $(BUILD)/lib/libboot.a
+BINS := $(BUILD)/bin/kxen-domain $(BUILD)/bin/kxl $(BUILD)/bin/kxend
+
+.PHONY: all deps images testhost run test unit-test guest-test testhost-shell \
+	bench help clean format
+all: $(BINS) $(UNIT_BINS) $(GUEST_TOOLS)
+
+help:
+	@echo "kxen make targets:"
+	@echo "  make run            install Debian packages, build everything, boot examples/demo.cfg"
+	@echo "                      (inside the test host when this machine's KVM cannot run guests)"
+	@echo "  make test           the whole suite: unit tests, then guest tests in the test host;"
+	@echo "                      last line 'N passed, N failed'"
+	@echo "  make all            build binaries into $(BUILD)/bin and unit tests into $(BUILD)/tests"
+	@echo "  make deps           install the pinned Debian packages (idempotent)"
+	@echo "  make images         build the default guest image into $(BUILD)/images"
+	@echo "  make testhost       build the test host (KVM with Xen support) into $(BUILD)/testhost"
+	@echo "  make testhost-shell interactive shell inside the test host"
+	@echo "  make unit-test      unit tests only;  make guest-test  guest tests only"
+	@echo "  make bench          benchmarks (not part of make test), see docs/performance.md"
+	@echo "  make clean          remove $(BUILD)"
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call objs,$(COMMON_SRCS))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(LIBBOOT): $(call objs,$(BOOT_SRCS))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBOOT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -lpthread -lutil
+
+$(BUILD)/bin/kxl: $(call objs,$(XL_SRCS)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/bin/kxend: $(call objs,$(KXEND_SRCS)) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBBOOT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBBOOT) $(LIBCOMMON) \
+		-lcmocka $(LDLIBS_COMPRESS) -lpthread
+
+# Small static programs that run inside guests (hypercall probes and such).
+$(BUILD)/guest-tools/%: tests/guest/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -static -o $@ $<
+
+images:
+	@scripts/build-guest-image.sh $(BUILD)
+
+testhost:
+	@scripts/testhost/build.sh $(BUILD)
+
+run: deps all images testhost
+	@scripts/run-demo.sh $(BUILD)
+
+unit-test: all
+	@tests/run.sh --unit $(BUILD)
+
+guest-test: all images testhost
+	@tests/run.sh --guest $(BUILD)
+
+test: deps all images testhost
+	@tests/run.sh --all $(BUILD)
+
+testhost-shell: all images testhost
+	@scripts/testhost/run.sh --interactive $(BUILD)
+
+bench: all images testhost
+	@bench/run-all.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
