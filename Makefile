@@ -19,11 +19,11 @@ GUEST_TOOLS := $(patsubst tests/guest/tools/%.c,$(BUILD)/guest-tools/%,$(wildcar
 
 LIBCOMMON := $(BUILD)/lib/libcommon.a
 LIBBOOT := $(BUILD)/lib/libboot.a
-BINS := $(BUILD)/bin/kxen-domain $(BUILD)/bin/kxl $(BUILD)/bin/kxend
+BINS := $(BUILD)/bin/kxen-domain $(BUILD)/bin/kxl
 
 .PHONY: all deps images testhost run test unit-test guest-test testhost-shell \
 	bench help clean format
-all: $(BINS) $(UNIT_BINS) $(GUEST_TOOLS)
+all: $(BINS) $(BUILD)/bin/kxen-kvm-check $(UNIT_BINS) $(GUEST_TOOLS)
 
 help:
 	@echo "kxen make targets:"
@@ -66,6 +66,11 @@ $(BUILD)/bin/kxl: $(call objs,$(XL_SRCS)) $(LIBCOMMON)
 $(BUILD)/bin/kxend: $(call objs,$(KXEND_SRCS)) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+
+# Checks /dev/kvm for the Xen capabilities kxen needs (test host init, detect.sh).
+$(BUILD)/bin/kxen-kvm-check: $(call objs,src/tools/kvm_xen_check.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBBOOT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,64 @@
+/* 2-level event channels for one domain.
+ *
+ * The table lives in user space; delivery into the guest's shared_info and
+ * vcpu_info goes through KVM (KVM_XEN_HVM_EVTCHN_SEND), which sets the
+ * pending bit, honours the mask and raises the upcall vector.  Ports the
+ * guest sends on often are registered with KVM (KVM_XEN_ATTR_TYPE_EVTCHN)
+ * so that EVTCHNOP_send never leaves the kernel: IPIs loop back to the
+ * guest, and ports connected to a backend in this process signal that
+ * backend's eventfd. */
+#ifndef KXEN_DOMAIN_EVTCHN_H
+#define KXEN_DOMAIN_EVTCHN_H
+
+#include <stdint.h>
+#include <xen/event_channel.h>
+
+/* 64-bit guest, 2-level ABI: 64 * 64 ports. */
+#define EVTCHN_NR_PORTS 4096
+
+struct domain;
+struct vcpu;
+
+enum evtchn_state {
+	EVTCHN_FREE = EVTCHNSTAT_closed,
+	EVTCHN_UNBOUND = EVTCHNSTAT_unbound,
+	EVTCHN_INTERDOMAIN = EVTCHNSTAT_interdomain,
+	EVTCHN_VIRQ = EVTCHNSTAT_virq,
+	EVTCHN_IPI = EVTCHNSTAT_ipi,
+};
+
+struct evtchn_port {
+	uint8_t state;
+	uint8_t in_kernel;     /* registered with KVM_XEN_ATTR_TYPE_EVTCHN */
+	uint16_t remote_dom;   /* UNBOUND: who may bind; INTERDOMAIN: peer */
+	uint32_t vcpu;         /* vCPU notified */
+	uint32_t virq;         /* VIRQ ports */
+	uint32_t remote_port;  /* INTERDOMAIN */
+	int backend_fd;        /* INTERDOMAIN to a local backend: eventfd */
+};
+
+struct evtchn_table {
+	struct evtchn_port port[EVTCHN_NR_PORTS];
+	/* virq_port[vcpu][virq]: the port a per-vCPU VIRQ is bound to. */
+	uint32_t (*virq_port)[NR_VIRQS];
+};
+
+int evtchn_init(struct domain *d);
+void evtchn_fini(struct domain *d);
+
+/* EVTCHNOP_* from the guest; arg is the guest-virtual argument. */
+long evtchn_hypercall(struct vcpu *v, uint64_t cmd, uint64_t arg);
+
+/* Sets `port` pending for the guest (backend -> guest notification, VIRQ
+ * delivery).  Safe from any thread.  0 or -errno. */
+int evtchn_notify_guest(struct domain *d, uint32_t port);
+
+/* Allocates a port connected to a backend in this process (dom0's end of
+ * an interdomain channel).  The guest's EVTCHNOP_send on it signals
+ * `eventfd`.  Returns the port, or -errno. */
+int evtchn_alloc_backend(struct domain *d, int eventfd);
+
+/* Delivers a global VIRQ (VIRQ_CONSOLE, ...) if the guest bound it. */
+void evtchn_send_virq(struct domain *d, unsigned virq, unsigned vcpu);
+
+#endif

@@ -1,0 +1,54 @@
+/* kxl: the xl-compatible command line.  One main_<cmd> per command, each
+ * returning EXIT_SUCCESS or EXIT_FAILURE; the table is in main.c. */
+#ifndef KXEN_XL_KXL_H
+#define KXEN_XL_KXL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct kxl_cmd {
+	const char *name;
+	int (*main_fn)(int argc, char **argv);
+	bool dry_run_ok;
+	const char *summary;
+	const char *usage;
+};
+
+extern bool kxl_dry_run; /* global -N */
+
+int main_create(int argc, char **argv);
+int main_list(int argc, char **argv);
+int main_destroy(int argc, char **argv);
+int main_domid(int argc, char **argv);
+int main_domname(int argc, char **argv);
+int main_help(int argc, char **argv);
+
+/* The registry of running domains: one file per domain in
+ * $KXEN_RUN_DIR/domains (default /run/kxen/domains), holding the fields
+ * below.  kxend takes this role over when it exists (see
+ * docs/architecture.md). */
+struct kxl_dom {
+	uint32_t domid;
+	char name[64];
+	pid_t pid;
+	uint64_t memory_mb;
+	unsigned vcpus;
+	uint64_t start_time;
+	char console_log[256];
+};
+
+/* Reserves the lowest free domid for name; refuses a duplicate name.
+ * 0 or -errno (-EEXIST for a duplicate) with a message printed. */
+int reg_reserve(struct kxl_dom *dom);
+int reg_update(const struct kxl_dom *dom);
+void reg_release(uint32_t domid);
+/* Fills out (up to max) with live domains sorted by domid; returns the
+ * count.  Entries whose process died are removed. */
+int reg_list(struct kxl_dom *out, int max);
+/* Finds a domain by name or domid text.  0 or -ENOENT. */
+int reg_find(const char *name_or_id, struct kxl_dom *out);
+const char *reg_dir(void);
+const char *kxl_log_dir(void);
+
+#endif

@@ -1,0 +1,3 @@
+# Crashes the kernel (panic -> SCHEDOP_shutdown crash).
+echo "GUEST-CRASHING"
+echo c > /proc/sysrq-trigger
