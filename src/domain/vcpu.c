@@ -11,13 +11,11 @@
 #include <unistd.h>
 #include <xen/sched.h>
 
-#include "backends/console.h"
 #include "common/log.h"
 #include "domain/cpuid.h"
 #include "domain/hypercall.h"
+#include "domain/ioport.h"
 
-/* Xen's debug port: HVM guests write early boot text to it. */
-#define XEN_DEBUG_IO_PORT 0xe9
 #define VCPU_KICK_SIGNAL SIGUSR1
 
 static void vcpu_kick_handler(int sig)
@@ -242,21 +240,19 @@ int vcpu_copy_to_guest(struct vcpu *v, uint64_t gva, const void *buf,
 	return vcpu_copy_guest(v, gva, (void *)buf, len, true);
 }
 
-static void vcpu_handle_io(struct vcpu *v)
+/* Returns false if the vCPU must stop. */
+static bool vcpu_handle_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	size_t n = (size_t)run->io.size * run->io.count;
 
-	if (run->io.port == XEN_DEBUG_IO_PORT &&
-	    run->io.direction == KVM_EXIT_IO_OUT) {
-		console_debug_write(v->dom, data, n);
-		return;
-	}
-	/* No legacy devices in a PVH guest: reads float high. */
-	if (run->io.direction == KVM_EXIT_IO_IN)
-		memset(data, 0xff, n);
-	log_unimplemented("I/O port", run->io.port, run->io.direction);
+	/* String I/O repeats the access `count` times over the buffer. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		if (!ioport_access(v, run->io.port,
+				   run->io.direction == KVM_EXIT_IO_OUT, data,
+				   run->io.size))
+			return false;
+	return true;
 }
 
 static void vcpu_handle_mmio(struct vcpu *v)
@@ -280,8 +276,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 			hypercall_dispatch(v);
 		return true;
 	case KVM_EXIT_IO:
-		vcpu_handle_io(v);
-		return true;
+		return vcpu_handle_io(v);
 	case KVM_EXIT_MMIO:
 		vcpu_handle_mmio(v);
 		return true;
@@ -290,8 +285,11 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		vcpu_dump(v, "triple fault");
-		domain_request_shutdown(v->dom, SHUTDOWN_crash);
+		/* A triple fault: Xen's default (HVM_PARAM_TRIPLE_FAULT_REASON)
+		 * treats it as a reboot, and so does Linux's last way to
+		 * restart a machine. */
+		log_info("vCPU %u: triple fault: rebooting the domain", v->id);
+		domain_request_shutdown(v->dom, SHUTDOWN_reboot);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		domain_request_shutdown(v->dom,

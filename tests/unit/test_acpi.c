@@ -116,6 +116,16 @@ static void span_add(struct acpi_span *s, int *n, uint64_t gpa, uint64_t len)
 	(*n)++;
 }
 
+/* A byte-wide SystemIO generic address at `port`. */
+static void check_gas_port(const uint8_t *g, uint16_t port)
+{
+	assert_int_equal(g[0], 1); /* SystemIO */
+	assert_int_equal(g[1], 8);
+	assert_int_equal(g[2], 0);
+	assert_int_equal(g[3], 1);
+	assert_int_equal(rd64(g + 4), port);
+}
+
 static void check_fadt(const struct guest_mem *m, const uint8_t *f,
 		       struct acpi_span *s, int *ns)
 {
@@ -137,13 +147,22 @@ static void check_fadt(const struct guest_mem *m, const uint8_t *f,
 	assert_int_equal(boot_arch & 0x3, 0);
 	assert_true(boot_arch & (1u << 2));
 	assert_int_equal(rd64(f + 132), 0);	   /* X_FIRMWARE_CTRL */
-	assert_true(all_zero(f + 148, 268 - 148)); /* X_ PM blocks */
+	assert_true(all_zero(f + 148, 244 - 148)); /* X_ PM blocks */
+	/* Reset register (offset 116) and value (128), flag bit 10. */
+	assert_true(rd32(f + 112) & (1u << 10));
+	check_gas_port(f + 116, ACPI_RESET_PORT);
+	assert_int_equal(f[128], ACPI_RESET_VALUE);
+	/* Sleep control (244) and status (256): how the guest powers off. */
+	check_gas_port(f + 244, ACPI_SLEEP_CONTROL_PORT);
+	check_gas_port(f + 256, ACPI_SLEEP_STATUS_PORT);
 
 	dsdt = rd64(f + 140);
 	assert_int_equal(dsdt, rd32(f + 40));
 	d = check_table(m, dsdt, "DSDT", 2);
-	assert_int_equal(rd32(d + 4), HDR_LEN);
-	span_add(s, ns, dsdt, HDR_LEN);
+	/* The DSDT defines \_S5 as Package { 5, 5, 0, 0 }. */
+	assert_int_equal(rd32(d + 4), HDR_LEN + 14);
+	assert_memory_equal(d + HDR_LEN, "\x08_S5_\x12\x08\x04\x0a\x05\x0a\x05\x00\x00", 14);
+	span_add(s, ns, dsdt, HDR_LEN + 14);
 }
 
 static void check_madt(const uint8_t *t, unsigned n)

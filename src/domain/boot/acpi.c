@@ -7,12 +7,18 @@
  *   0x000  RSDP   36 bytes  -> XSDT
  *   0x030  XSDT   52 bytes  -> FADT, MADT
  *   0x070  FADT  268 bytes  -> DSDT (32- and 64-bit pointers)
- *   0x180  DSDT   36 bytes  header only, no AML
- *   0x1B0  MADT   44 + 8n bytes (n = 128: 1068 bytes, ends at 0x5DC)
+ *   0x180  DSDT   50 bytes  header and \_S5 (soft-off sleep type 5)
+ *   0x1C0  MADT   44 + 8n bytes (n = 128: 1068 bytes, ends at 0x5EC)
  *
  * Linux reaches the RSDP through hvm_start_info.rsdp_paddr; the FADT's
  * HW_REDUCED_ACPI flag tells it there is no SCI, PM timer, PIC or legacy
- * PM blocks to look for, and the MADT gives it the CPUs to bring up. */
+ * PM blocks to look for, and the MADT gives it the CPUs to bring up.
+ *
+ * Power-off and reset: a PVH Linux guest has no Xen hook for either; it
+ * powers off through ACPI S5 (\_S5 in the DSDT, then SLP_TYP|SLP_EN written
+ * to the FADT's sleep control register) and resets through the FADT's reset
+ * register.  Both registers are I/O ports the domain process traps
+ * (ACPI_*_PORT in acpi.h). */
 #include "acpi.h"
 
 #include <errno.h>
@@ -130,6 +136,8 @@ _Static_assert(__builtin_offsetof(struct acpi_fadt, x_dsdt) == 140,
 #define ACPI_FADT_MINOR_VERSION 1
 /* FADT Flags bit 20: no fixed hardware, no SCI, no PM blocks. */
 #define ACPI_FADT_HW_REDUCED_ACPI (1u << 20)
+/* FADT Flags bit 10: RESET_REG is supported. */
+#define ACPI_FADT_RESET_REG_SUP (1u << 10)
 /* IAPC_BOOT_ARCH.  Linux reads these (arch/x86/kernel/acpi/boot.c):
  *   bit 0 LEGACY_DEVICES clear: no PnP BIOS probing;
  *   bit 1 8042 clear: no i8042 keyboard controller (FADT revision >= 2);
@@ -167,12 +175,21 @@ _Static_assert(sizeof(struct acpi_madt_lapic) == 8, "MADT local APIC");
 #define ACPI_XSDT_LEN (sizeof(struct acpi_header) + 8 * ACPI_XSDT_ENTRIES)
 #define ACPI_DSDT_REVISION 2 /* 64-bit AML integers */
 
+/* The DSDT's only content: Name (_S5, Package (4) { 5, 5, 0, 0 }), the
+ * sleep type values for soft-off.  AML: NameOp "_S5_" PackageOp
+ * PkgLength(8) NumElements(4) BytePrefix 5, BytePrefix 5, Zero, Zero. */
+static const uint8_t acpi_dsdt_aml[] = {
+	0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+	0x0a, ACPI_S5_SLP_TYP, 0x0a, ACPI_S5_SLP_TYP, 0x00, 0x00,
+};
+#define ACPI_DSDT_LEN (sizeof(struct acpi_header) + sizeof(acpi_dsdt_aml))
+
 #define ACPI_ALIGN(x) (((x) + 15) & ~(size_t)15)
 #define ACPI_OFF_RSDP 0
 #define ACPI_OFF_XSDT ACPI_ALIGN(ACPI_OFF_RSDP + sizeof(struct acpi_rsdp))
 #define ACPI_OFF_FADT ACPI_ALIGN(ACPI_OFF_XSDT + ACPI_XSDT_LEN)
 #define ACPI_OFF_DSDT ACPI_ALIGN(ACPI_OFF_FADT + sizeof(struct acpi_fadt))
-#define ACPI_OFF_MADT ACPI_ALIGN(ACPI_OFF_DSDT + sizeof(struct acpi_header))
+#define ACPI_OFF_MADT ACPI_ALIGN(ACPI_OFF_DSDT + ACPI_DSDT_LEN)
 #define ACPI_MADT_LEN(n)                                                       \
 	(sizeof(struct acpi_madt) + (n) * sizeof(struct acpi_madt_lapic))
 
@@ -240,19 +257,33 @@ static void acpi_build_xsdt(uint8_t *buf)
 	acpi_header_sum(h);
 }
 
+/* A byte-wide register in system I/O space. */
+static void acpi_gas_port(struct acpi_gas *g, uint16_t port)
+{
+	g->space_id = 1; /* SystemIO */
+	g->bit_width = 8;
+	g->bit_offset = 0;
+	g->access_size = 1; /* byte access */
+	g->address = port;
+}
+
 static void acpi_build_fadt(uint8_t *buf)
 {
 	struct acpi_fadt *f = (struct acpi_fadt *)(buf + ACPI_OFF_FADT);
 
 	/* Everything not set here stays zero: no FACS (optional with
 	 * HW-reduced ACPI), no SCI, no SMI command port, no PM or GPE
-	 * blocks, no reset register, no sleep registers. */
+	 * blocks.  The sleep and reset registers are byte-wide I/O ports. */
 	acpi_header_init(&f->h, "FACP", sizeof(*f), ACPI_FADT_REVISION);
 	f->dsdt = GUEST_ACPI_GPA + ACPI_OFF_DSDT;
 	f->x_dsdt = GUEST_ACPI_GPA + ACPI_OFF_DSDT;
 	f->iapc_boot_arch = ACPI_FADT_BOOT_VGA_NOT_PRESENT |
 			    ACPI_FADT_BOOT_CMOS_RTC_NOT_PRESENT;
-	f->flags = ACPI_FADT_HW_REDUCED_ACPI;
+	f->flags = ACPI_FADT_HW_REDUCED_ACPI | ACPI_FADT_RESET_REG_SUP;
+	acpi_gas_port(&f->reset_reg, ACPI_RESET_PORT);
+	f->reset_value = ACPI_RESET_VALUE;
+	acpi_gas_port(&f->sleep_control_reg, ACPI_SLEEP_CONTROL_PORT);
+	acpi_gas_port(&f->sleep_status_reg, ACPI_SLEEP_STATUS_PORT);
 	f->minor_version = ACPI_FADT_MINOR_VERSION;
 	acpi_header_sum(&f->h);
 }
@@ -261,7 +292,8 @@ static void acpi_build_dsdt(uint8_t *buf)
 {
 	struct acpi_header *h = (struct acpi_header *)(buf + ACPI_OFF_DSDT);
 
-	acpi_header_init(h, "DSDT", sizeof(*h), ACPI_DSDT_REVISION);
+	acpi_header_init(h, "DSDT", ACPI_DSDT_LEN, ACPI_DSDT_REVISION);
+	memcpy(h + 1, acpi_dsdt_aml, sizeof(acpi_dsdt_aml));
 	acpi_header_sum(h);
 }
 
