@@ -3,7 +3,7 @@ CC ?= gcc
 BUILD ?= build
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow \
-	  -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE -Isrc -MMD -MP
+	  -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE -D__XEN_TOOLS__ -Isrc -MMD -MP
 LDLIBS_COMPRESS := -lz -llz4 -llzma -lzstd -lbz2
 
 objs = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
@@ -43,7 +43,7 @@ help:
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/obj/%.o: src/%.c
+$(BUILD)/obj/%.o: src/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 

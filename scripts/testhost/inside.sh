@@ -1,0 +1,55 @@
+#!/bin/bash
+# scripts/testhost/inside.sh ROOT BUILD RUN: the test host's second stage.
+#
+# The test host's /init (scripts/testhost/build.sh) runs this with Debian's bash, chrooted into
+# this machine's root as seen over 9p, on the kernel console.  It loads the rebuilt kvm modules,
+# checks KVM_CAP_XEN_HVM with kxen-kvm-check, runs RUN/cmd.sh (written by run.sh) in ROOT and
+# leaves its exit status in RUN/status; 125 and a reason in RUN/error when the test host itself
+# is unusable.  The command's output goes to the second serial port (COM2), which run.sh
+# connects to its own stdout, so it never mixes with kernel messages; in interactive mode
+# (RUN/interactive exists) the command runs on the console instead.
+ROOT=$1 BUILD=$2 RUN=$3
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp LANG=C.UTF-8
+
+fail() {
+	echo "kxen-testhost: error: $*" >/dev/console
+	echo "$*" >"$RUN/error"
+	echo 125 >"$RUN/status"
+	exit 125
+}
+
+if [[ -e $RUN/interactive ]]; then
+	out=/dev/ttyS0
+else
+	out=/dev/ttyS1
+	# Raw: the bytes the command writes reach run.sh's stdout unchanged (no CR added).
+	stty -F "$out" raw -echo 115200 || fail "cannot set up $out"
+fi
+
+KVER=$(uname -r)
+for m in $(modinfo -F depends "$BUILD/testhost/kvm.ko" "$BUILD/testhost/kvm-amd.ko" |
+	tr ',' '\n' | sort -u); do
+	[[ $m == kvm ]] && continue
+	modprobe "$m" || fail "modprobe $m (from /lib/modules/$KVER) failed"
+done
+insmod "$BUILD/testhost/kvm.ko" || fail "insmod $BUILD/testhost/kvm.ko failed"
+insmod "$BUILD/testhost/kvm-amd.ko" || fail "insmod $BUILD/testhost/kvm-amd.ko failed" \
+	"(is the CPU emulated with +svm?)"
+[[ -c /dev/kvm ]] || fail "/dev/kvm missing after loading kvm-amd.ko"
+"$BUILD/bin/kxen-kvm-check" >"$out" 2>&1 ||
+	fail "kxen-kvm-check: /dev/kvm lacks the Xen support kxen needs"
+
+cd "$ROOT" || fail "cannot cd to $ROOT"
+if [[ -e $RUN/interactive ]]; then
+	# A session with the console as controlling terminal, so job control and ^C work.
+	setsid --ctty --wait bash "$RUN/cmd.sh" <>/dev/ttyS0 >&0 2>&0
+	status=$?
+else
+	bash "$RUN/cmd.sh" </dev/null >"$out" 2>&1
+	status=$?
+	stty -F "$out" raw # tcsetattr(TCSADRAIN): wait until the output has left the UART
+fi
+dmesg >"$RUN/dmesg.log" 2>&1
+echo "$status" >"$RUN/status.tmp" && mv -f "$RUN/status.tmp" "$RUN/status"
+exit 0

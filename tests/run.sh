@@ -1,0 +1,196 @@
+#!/bin/bash
+# tests/run.sh --unit|--guest|--all BUILD_DIR: kxen's test runner (make test, unit-test,
+# guest-test).
+#
+# Unit tests: every executable BUILD_DIR/tests/test_* (cmocka), run in the repository root.
+# Each test case is a result; a binary that crashes, times out or fails without saying which
+# case failed counts as one failure.
+#
+# Guest tests: every tests/guest/test_*.sh (see tests/guest/lib.sh), run with bash in the
+# repository root with BUILD and KXEN_ROOT set; each "PASS: ..." or "FAIL: ...: ..." line they
+# print is a result; a script that exits non-zero without a FAIL line, times out, or prints no
+# result at all counts as one failure.  They all run in one boot of the test host
+# (scripts/testhost/run.sh) unless scripts/testhost/detect.sh says this machine's KVM can run
+# kxen directly; a test host that does not boot counts as one failure.
+#
+# Prints one line per result, then, as the very last line, "N passed, N failed"; exits 0 iff
+# nothing failed.  Full output of each test binary and script: BUILD_DIR/test-logs/.
+# Environment: KXEN_UNIT_TIMEOUT (seconds per unit binary, default 300),
+# KXEN_GUEST_TEST_TIMEOUT (seconds per guest script, default 900), and those of
+# scripts/testhost/run.sh (KXEN_TESTHOST_TIMEOUT for the whole test host run).
+set -uo pipefail
+
+usage() {
+	echo "usage: $0 --unit|--guest|--all BUILD_DIR" >&2
+	exit 2
+}
+[[ $# -eq 2 ]] || usage
+mode=$1
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+mkdir -p "$2" || exit 2
+BUILD=$(cd "$2" && pwd)
+LOGS=$BUILD/test-logs
+cd "$ROOT" || exit 2
+
+passed=0
+failed=0
+pass() {
+	echo "PASS: $1"
+	passed=$((passed + 1))
+}
+fail() {
+	echo "FAIL: $1: $2"
+	failed=$((failed + 1))
+}
+
+# --- unit tests -------------------------------------------------------------------------------
+
+# cmocka_parse LOG: prints "PASS case", "FAIL case reason" per test case reported in a cmocka
+# log, then "SUMMARY <passed> <failed> <seen>" from its "[  PASSED  ] N test(s)." and
+# "[  FAILED  ] N test(s)" lines (summed over groups; <seen> is 0 when there was no summary).
+cmocka_parse() {
+	awk '
+	/^\[  ERROR   \] --- / { sub(/^\[  ERROR   \] --- /, ""); reason = $0; next }
+	/^\[   LINE   \] --- / { sub(/^\[   LINE   \] --- /, ""); where = $0; next }
+	/^\[ RUN      \] / { reason = ""; where = ""; next }
+	/^\[       OK \] / { sub(/^\[       OK \] /, ""); print "PASS " $0; next }
+	/^\[  PASSED  \] [0-9]+ test\(s\)\./ { p += $4; seen = 1; next }
+	/^\[  FAILED  \] [0-9]+ test\(s\)/ { f += $4; seen = 1; listing = 1; next }
+	/^\[  FAILED  \] / {
+		if (listing) next  # the summary lists failed cases again
+		sub(/^\[  FAILED  \] /, "")
+		r = reason
+		if (where != "") r = r (r != "" ? " at " : "") where
+		print "FAIL " $0 " " (r != "" ? r : "failed")
+		next
+	}
+	/^\[==========\] .*Running/ { listing = 0 }
+	END { print "SUMMARY " p + 0 " " f + 0 " " seen + 0 }' "$1"
+}
+
+run_unit() {
+	local bin name log rc kind rest np nf seen shown_fail
+	local limit=${KXEN_UNIT_TIMEOUT:-300}
+	local -a bins=()
+	mkdir -p "$LOGS/unit"
+	for bin in "$BUILD"/tests/test_*; do
+		[[ -f $bin && -x $bin ]] && bins+=("$bin")
+	done
+	if [[ ${#bins[@]} -eq 0 ]]; then
+		echo "# unit: no test binaries in $BUILD/tests (make all builds them)"
+		return
+	fi
+	for bin in "${bins[@]}"; do
+		name=unit/${bin##*/}
+		log=$LOGS/$name.log
+		{ timeout -k 5 "$limit" "$bin" </dev/null >"$log" 2>&1; } 2>/dev/null
+		rc=$?
+		np=0 nf=0 seen=0 shown_fail=0
+		while read -r kind rest; do
+			case $kind in
+			PASS) echo "PASS: $name: $rest" ;;
+			FAIL) echo "FAIL: $name: ${rest%% *}: ${rest#* }"; shown_fail=$((shown_fail + 1)) ;;
+			SUMMARY) read -r np nf seen <<<"$rest" ;;
+			esac
+		done < <(cmocka_parse "$log")
+		if [[ $seen -eq 1 && $rc -lt 124 ]]; then
+			passed=$((passed + np))
+			failed=$((failed + nf))
+			[[ $rc -ne 0 && $nf -eq 0 ]] &&
+				fail "$name" "exited with status $rc although no test case failed (log: $log)"
+		else
+			# No summary: it crashed or hung.  The cases that passed before still count.
+			passed=$((passed + $(grep -c '^\[       OK \] ' "$log")))
+			failed=$((failed + shown_fail))
+			if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+				fail "$name" "timed out after $limit s (log: $log)"
+			elif [[ $rc -gt 128 ]]; then
+				fail "$name" "crashed: $(kill -l $((rc - 128)) 2>/dev/null || echo signal) (log: $log)"
+			else
+				fail "$name" "exited with status $rc without a cmocka summary (log: $log)"
+			fi
+		fi
+	done
+}
+
+# --- guest tests ------------------------------------------------------------------------------
+
+# Runs every guest test script here and prints its result lines, then "# guest-tests-done".
+# This is what runs inside the test host (tests/run.sh --guest-here).
+guest_here() {
+	local script name log rc nfail npass
+	local limit=${KXEN_GUEST_TEST_TIMEOUT:-900}
+	mkdir -p "$LOGS/guest"
+	for script in tests/guest/test_*.sh; do
+		[[ -f $script ]] || continue
+		name=guest/$(basename "$script" .sh)
+		log=$LOGS/$name.log
+		BUILD=$BUILD KXEN_ROOT=$ROOT timeout -k 10 "$limit" bash "$script" </dev/null \
+			>"$log" 2>&1
+		rc=$?
+		grep -E '^(PASS|FAIL): ' "$log"
+		npass=$(grep -c '^PASS: ' "$log")
+		nfail=$(grep -c '^FAIL: ' "$log")
+		if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+			echo "FAIL: $name: timed out after $limit s (log: $log)"
+		elif [[ $rc -ne 0 && $nfail -eq 0 ]]; then
+			echo "FAIL: $name: exited with status $rc; last output:" \
+				"$(tail -n 3 "$log" | tr '\n' '|') (log: $log)"
+		elif [[ $npass -eq 0 && $nfail -eq 0 ]]; then
+			echo "FAIL: $name: printed no PASS or FAIL line (log: $log)"
+		fi
+	done
+	echo "# guest-tests-done"
+}
+
+run_guest() {
+	local where reason done="" line rc
+	local -a scripts=()
+	for line in tests/guest/test_*.sh; do
+		[[ -f $line ]] && scripts+=("$line")
+	done
+	if [[ ${#scripts[@]} -eq 0 ]]; then
+		echo "# guest: no tests/guest/test_*.sh"
+		return
+	fi
+	where=$(scripts/testhost/detect.sh "$BUILD" 2>"$LOGS/detect.txt")
+	reason=$(<"$LOGS/detect.txt")
+	echo "# guest: ${#scripts[@]} scripts, ${where:-testhost}: ${reason#detect: * }"
+	# Both ways print the scripts' result lines; the last line of a complete run is the marker.
+	exec 3< <(
+		if [[ $where == direct ]]; then
+			"$ROOT/tests/run.sh" --guest-here "$BUILD"
+		else
+			scripts/testhost/run.sh "$BUILD" -- tests/run.sh --guest-here "$BUILD" 2>&1
+		fi
+		echo "# exit $?"
+	)
+	while IFS= read -r line <&3; do
+		case $line in
+		"PASS: "*) echo "$line"; passed=$((passed + 1)) ;;
+		"FAIL: "*) echo "$line"; failed=$((failed + 1)) ;;
+		"# guest-tests-done") done=1 ;;
+		"# exit "*) rc=${line#\# exit } ;;
+		*) echo "# $line" ;;
+		esac
+	done
+	exec 3<&-
+	if [[ -z $done ]]; then
+		if [[ $where == direct ]]; then
+			fail "guest" "the guest test driver stopped early (status ${rc:-?})"
+		else
+			fail "guest: test host" "did not run all guest tests (run.sh status ${rc:-?};\
+ console: $BUILD/testhost/last-console.log)"
+		fi
+	fi
+}
+
+case $mode in
+--unit) run_unit ;;
+--guest) mkdir -p "$LOGS"; run_guest ;;
+--all) run_unit; mkdir -p "$LOGS"; run_guest ;;
+--guest-here) guest_here; exit 0 ;;
+*) usage ;;
+esac
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
