@@ -199,4 +199,7 @@ void hypercall_dispatch(struct vcpu *v)
 		break;
 	}
 	x->u.hcall.result = (uint64_t)r;
+	log_debug("vCPU %u: hypercall %llu (%llx, %llx, %llx) = %ld", v->id,
+		  (unsigned long long)x->u.hcall.input, (unsigned long long)p[0],
+		  (unsigned long long)p[1], (unsigned long long)p[2], r);
 }

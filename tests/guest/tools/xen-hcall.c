@@ -36,6 +36,9 @@ int main(int argc, char **argv)
 		perror("xen-hcall: /dev/xen/privcmd");
 		return 2;
 	}
+	if (getenv("XEN_HCALL_DEBUG"))
+		fprintf(stderr, "xen-hcall: fd %d, ioctl 0x%lx\n", fd,
+			(unsigned long)IOCTL_PRIVCMD_HYPERCALL);
 	ret = ioctl(fd, IOCTL_PRIVCMD_HYPERCALL, &h);
 	if (ret < 0)
 		ret = -errno;
