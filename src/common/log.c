@@ -101,7 +101,7 @@ static struct {
 static unsigned unimpl_count;
 static pthread_mutex_t unimpl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void log_unimplemented(const char *what, uint64_t a, uint64_t b)
+bool log_first_time(const char *what, uint64_t a, uint64_t b)
 {
 	bool first = true;
 
@@ -122,7 +122,12 @@ void log_unimplemented(const char *what, uint64_t a, uint64_t b)
 		first = false; /* table full: stay quiet rather than flood */
 	}
 	pthread_mutex_unlock(&unimpl_lock);
-	if (first)
+	return first;
+}
+
+void log_unimplemented(const char *what, uint64_t a, uint64_t b)
+{
+	if (log_first_time(what, a, b))
 		log_warnx("unimplemented: %s (%llu, %llu)", what,
 			  (unsigned long long)a, (unsigned long long)b);
 }

@@ -28,4 +28,8 @@ _Noreturn void fatalx(const char *fmt, ...) KX_PRINTF(1, 2);
  * feature in a loop cannot flood the log.  Thread-safe. */
 void log_unimplemented(const char *what, uint64_t a, uint64_t b);
 
+/* True the first time a given (what, a, b) is passed, false afterwards:
+ * for "log once" at a level of the caller's choosing.  Thread-safe. */
+bool log_first_time(const char *what, uint64_t a, uint64_t b);
+
 #endif

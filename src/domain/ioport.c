@@ -15,6 +15,15 @@
 #define KBD_STATUS_PORT 0x64
 #define KBD_CMD_RESET 0xfe
 
+/* Linux probes for PCI, serial ports and more on every boot: that is not
+ * a missing feature, so it is noted once at debug level only (Xen ignores
+ * such accesses from PVH guests silently). */
+static void ioport_note(uint16_t port, const char *dir)
+{
+	if (log_first_time("I/O port", port, dir[0]))
+		log_debug("no device at I/O port 0x%x (%s)", port, dir);
+}
+
 bool ioport_access(struct vcpu *v, uint16_t port, bool write, uint8_t *data,
 		   unsigned size)
 {
@@ -49,7 +58,7 @@ bool ioport_access(struct vcpu *v, uint16_t port, bool write, uint8_t *data,
 			domain_request_shutdown(d, SHUTDOWN_reboot);
 			return false;
 		}
-		log_unimplemented("I/O port write", port, 0);
+		ioport_note(port, "write");
 		return true;
 	}
 
@@ -73,6 +82,6 @@ bool ioport_access(struct vcpu *v, uint16_t port, bool write, uint8_t *data,
 		data[0] = 0x20;
 		return true;
 	}
-	log_unimplemented("I/O port read", port, 0);
+	ioport_note(port, "read");
 	return true;
 }

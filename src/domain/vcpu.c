@@ -261,8 +261,11 @@ static void vcpu_handle_mmio(struct vcpu *v)
 
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
-	log_unimplemented("MMIO page", run->mmio.phys_addr & ~4095ull,
-			  run->mmio.is_write);
+	if (log_first_time("MMIO page", run->mmio.phys_addr & ~4095ull,
+			   run->mmio.is_write))
+		log_debug("no device at MMIO 0x%llx (%s)",
+			  (unsigned long long)run->mmio.phys_addr,
+			  run->mmio.is_write ? "write" : "read");
 }
 
 /* Returns false when the vCPU must stop. */
