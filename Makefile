@@ -11,7 +11,8 @@ objs = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 COMMON_SRCS := $(wildcard src/common/*.c)
 BOOT_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c
 DOMAIN_SRCS := $(filter-out $(BOOT_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
-XL_SRCS := $(wildcard src/xl/*.c)
+XLCFG_SRCS := src/xl/config.c
+XL_SRCS := $(filter-out $(XLCFG_SRCS),$(wildcard src/xl/*.c))
 KXEND_SRCS := $(wildcard src/kxend/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -19,6 +20,7 @@ GUEST_TOOLS := $(patsubst tests/guest/tools/%.c,$(BUILD)/guest-tools/%,$(wildcar
 
 LIBCOMMON := $(BUILD)/lib/libcommon.a
 LIBBOOT := $(BUILD)/lib/libboot.a
+LIBXLCFG := $(BUILD)/lib/libxlcfg.a
 BINS := $(BUILD)/bin/kxen-domain $(BUILD)/bin/kxl
 
 .PHONY: all deps images testhost run test unit-test guest-test testhost-shell \
@@ -55,11 +57,15 @@ $(LIBBOOT): $(call objs,$(BOOT_SRCS))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
+$(LIBXLCFG): $(call objs,$(XLCFG_SRCS))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
 $(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBOOT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -lpthread -lutil
 
-$(BUILD)/bin/kxl: $(call objs,$(XL_SRCS)) $(LIBCOMMON)
+$(BUILD)/bin/kxl: $(call objs,$(XL_SRCS)) $(LIBXLCFG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
 
@@ -72,9 +78,9 @@ $(BUILD)/bin/kxen-kvm-check: $(call objs,src/tools/kvm_xen_check.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBBOOT) $(LIBCOMMON)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBBOOT) $(LIBXLCFG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBBOOT) $(LIBCOMMON) \
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBBOOT) $(LIBXLCFG) $(LIBCOMMON) \
 		-lcmocka $(LDLIBS_COMPRESS) -lpthread
 
 # Small static programs that run inside guests (hypercall probes and such).

@@ -22,7 +22,7 @@ KERNEL=/boot/vmlinuz-$KVER
 BOOT_MODULES="xen-blkfront xen-netfront"  # loaded by /init
 # Carried (when they are modules) for tests to insmod from /lib/modules, not loaded: host-side
 # networking for nested tests, and the Xen user-space interfaces (privcmd for hypercall probes).
-EXTRA_MODULES="bridge tun veth xen-privcmd xen-evtchn xen-gntdev xenfs"
+EXTRA_MODULES="bridge tun veth xen-privcmd xen-evtchn xen-gntdev xenfs xen_wdt"
 
 die() { echo "build-guest-image: error: $*" >&2; exit 1; }
 [[ $# -eq 1 ]] || die "usage: $0 BUILD_DIR"

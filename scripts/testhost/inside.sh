@@ -12,6 +12,14 @@ ROOT=$1 BUILD=$2 RUN=$3
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/tmp LANG=C.UTF-8
 
+# devtmpfs has no /dev/fd and friends (udev makes them on a full system):
+# bash's process substitution needs them.
+[[ -e /dev/fd ]] || ln -s /proc/self/fd /dev/fd
+for i in 0 1 2; do
+	n=(stdin stdout stderr)
+	[[ -e /dev/${n[i]} ]] || ln -s "/proc/self/fd/$i" "/dev/${n[i]}"
+done
+
 fail() {
 	echo "kxen-testhost: error: $*" >/dev/console
 	echo "$*" >"$RUN/error"

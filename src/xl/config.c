@@ -37,6 +37,17 @@ static int cfg_error(struct cfg_parser *ps, const char *fmt, ...)
 	return -1;
 }
 
+/* Length of the text at p up to the end of its line, at most 20: how much
+ * of the input an error message quotes. */
+static int cfg_token_len(const char *p)
+{
+	int n = 0;
+
+	while (p[n] && p[n] != '\n' && p[n] != '\r' && n < 20)
+		n++;
+	return n;
+}
+
 /* Skips blanks and comments; newlines too when `lines` is set. */
 static void cfg_skip(struct cfg_parser *ps, bool lines)
 {
@@ -123,6 +134,7 @@ static int cfg_word(struct cfg_parser *ps, char **out, bool bare_ok)
 					  *out);
 
 			free(*out);
+			*out = NULL;
 			return r;
 		}
 	}
@@ -168,6 +180,8 @@ static int cfg_list(struct cfg_parser *ps, struct cfg_value *v)
 		cfg_skip(ps, true);
 		if (*ps->p == ',')
 			ps->p++;
+		else if (*ps->p == '\0')
+			return cfg_error(ps, "unterminated list (missing ])");
 		else if (*ps->p != ']')
 			return cfg_error(ps, "expected ',' or ']' in list");
 	}
@@ -229,8 +243,8 @@ int cfg_parse_text(const char *name, const char *text, struct xl_config *cfg,
 			return 0;
 		k = ps.p;
 		if (!isalpha((unsigned char)*k) && *k != '_')
-			return cfg_error(&ps, "expected a setting name at '%.20s'",
-					 k);
+			return cfg_error(&ps, "expected a setting name at '%.*s'",
+					 cfg_token_len(k), k);
 		while (isalnum((unsigned char)*ps.p) || *ps.p == '_')
 			ps.p++;
 		key = strndup(k, (size_t)(ps.p - k));
@@ -245,6 +259,7 @@ int cfg_parse_text(const char *name, const char *text, struct xl_config *cfg,
 		ps.p++;
 		cfg_skip(&ps, false);
 		if (cfg_value(&ps, &v, false)) {
+			cfg_value_free(&v);
 			free(key);
 			return -1;
 		}
@@ -253,12 +268,12 @@ int cfg_parse_text(const char *name, const char *text, struct xl_config *cfg,
 			ps.p++;
 		cfg_skip(&ps, false);
 		if (*ps.p && *ps.p != '\n') {
-			cfg_error(&ps, "unexpected '%.20s' after the value", ps.p);
+			cfg_error(&ps, "unexpected '%.*s' after the value",
+				  cfg_token_len(ps.p), ps.p);
 			cfg_value_free(&v);
 			free(key);
 			return -1;
 		}
-		ps.line = line + (ps.line - line);
 		if (cfg_add(&ps, cfg, key, &v))
 			return -1;
 		cfg->entries[cfg->n - 1].line = line;
@@ -324,6 +339,7 @@ int cfg_override(struct xl_config *cfg, const char *kv, char *err,
 	} else if (cfg_value(&ps, &v, true)) {
 		snprintf(err, errlen, "command line: %s: bad value '%s'", key,
 			 eq + 1);
+		cfg_value_free(&v);
 		free(key);
 		return -1;
 	}
