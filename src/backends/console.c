@@ -33,6 +33,7 @@ struct console_backend {
 	int in_fd;     /* stdin or pty master, -1 if none */
 	int out_fd;    /* stdout, -1 if none */
 	int pty_fd;    /* pty master, -1 if none */
+	int pty_slave; /* held open so the master never sees a hang-up */
 	char pty_path[64];
 	pthread_mutex_t out_lock;
 	bool ring_broken; /* logged once when the guest corrupts indices */
@@ -135,19 +136,21 @@ static void console_on_input(int fd, void *arg)
 	evtchn_notify_guest(c->dom, c->port);
 }
 
+/* With no slave open, a pty master reads EIO and polls as hung up, and
+ * users come and go (kxl console): so we keep one slave fd open ourselves,
+ * as xenconsoled does. */
 static int console_open_pty(struct console_backend *c)
 {
 	struct termios t;
-	int slave;
 
-	if (openpty(&c->pty_fd, &slave, c->pty_path, NULL, NULL) < 0)
+	if (openpty(&c->pty_fd, &c->pty_slave, c->pty_path, NULL, NULL) < 0)
 		return -errno;
 	/* Raw: the guest's tty does the line discipline. */
-	if (tcgetattr(slave, &t) == 0) {
+	if (tcgetattr(c->pty_slave, &t) == 0) {
 		cfmakeraw(&t);
-		tcsetattr(slave, TCSANOW, &t);
+		tcsetattr(c->pty_slave, TCSANOW, &t);
 	}
-	close(slave);
+	fcntl(c->pty_slave, F_SETFD, FD_CLOEXEC);
 	fcntl(c->pty_fd, F_SETFL, fcntl(c->pty_fd, F_GETFL) | O_NONBLOCK);
 	fcntl(c->pty_fd, F_SETFD, FD_CLOEXEC);
 	return 0;
@@ -162,7 +165,7 @@ int console_backend_create(struct domain *d)
 	if (!c)
 		return -ENOMEM;
 	c->dom = d;
-	c->log_fd = c->in_fd = c->out_fd = c->pty_fd = -1;
+	c->log_fd = c->in_fd = c->out_fd = c->pty_fd = c->pty_slave = -1;
 	pthread_mutex_init(&c->out_lock, NULL);
 	d->console = c;
 	c->ring = gmem_ptr(&d->mem, GUEST_CONSOLE_GPA, sizeof(*c->ring));
@@ -225,6 +228,8 @@ void console_backend_destroy(struct domain *d)
 		loop_del(c->pty_fd);
 		close(c->pty_fd);
 	}
+	if (c->pty_slave >= 0)
+		close(c->pty_slave);
 	if (c->log_fd >= 0)
 		close(c->log_fd);
 	d->console = NULL;

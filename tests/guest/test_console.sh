@@ -25,7 +25,10 @@ pty=$(sed -n 's/^Console for domain console-test (domid [0-9]*) is on \(.*\)$/\1
 	"$KXEN_LOG_DIR/domain-console-test.log" | head -1)
 if [ -c "$pty" ]; then
 	# Typed into the pty, the command runs in the guest's shell; the
-	# answer (computed in the guest) comes back on the console.
+	# answer (computed in the guest) comes back on the console.  The
+	# shell flushes what arrives before its first prompt, so wait for the
+	# prompt ("/ # ") first.
+	wait_for_line "$log" '/ # ' 60
 	printf 'echo KXEN-INPUT-$((6*7))\n' >"$pty"
 	if wait_for_line "$log" '^KXEN-INPUT-42' 60; then
 		pass "console: input typed on the pty reaches the guest's shell"
