@@ -17,6 +17,7 @@
 
 #include "backends/console.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "domain/boot/acpi.h"
 #include "domain/boot/kernel.h"
 #include "domain/boot/layout.h"
@@ -135,37 +136,6 @@ static int domain_map_memory(struct domain *d, uint64_t bytes)
 	return 0;
 }
 
-static int read_whole_file(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	long n;
-	int ret = 0;
-
-	*buf = NULL;
-	if (!f)
-		return -errno;
-	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	rewind(f);
-	*buf = malloc(n ? (size_t)n : 1);
-	if (!*buf) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-		ret = -EIO;
-		free(*buf);
-		*buf = NULL;
-		goto out;
-	}
-	*len = (size_t)n;
-out:
-	fclose(f);
-	return ret;
-}
-
 /* Kernel, initrd, ACPI, start_info; returns the start_info gpa in *si. */
 static int domain_load_guest(struct domain *d, uint64_t *entry, uint64_t *si)
 {
@@ -190,10 +160,10 @@ static int domain_load_guest(struct domain *d, uint64_t *entry, uint64_t *si)
 	*entry = ki.entry;
 
 	if (cfg->ramdisk) {
-		ret = read_whole_file(cfg->ramdisk, &initrd, &initrd_len);
+		ret = file_read_all(cfg->ramdisk, "ramdisk", GUEST_4G, &initrd,
+				    &initrd_len, err, sizeof(err));
 		if (ret) {
-			log_warnx("ramdisk %s: %s", cfg->ramdisk,
-				  strerror(-ret));
+			log_warnx("%s", err);
 			return ret;
 		}
 		boot.initrd_len = initrd_len;

@@ -15,6 +15,9 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "common/util.h"
+#include "le.h"
+
 /* zlib, bzip2 and LZ4 count bytes in unsigned or int; decomp_run() keeps
  * every size below this bound, so a single call covers a whole buffer. */
 _Static_assert(DECOMP_MAX_SIZE <= INT_MAX, "sizes must fit an int");
@@ -30,25 +33,7 @@ _Static_assert(DECOMP_MAX_SIZE <= INT_MAX, "sizes must fit an int");
 #define DECOMP_LZ4_LEGACY_MAGIC 0x184C2102U
 #define DECOMP_LZ4_LEGACY_BLOCK (8U << 20)
 
-static void decomp_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void decomp_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static uint32_t decomp_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
 static int decomp_gzip(const uint8_t *in, size_t inlen, uint8_t *out,
 		       size_t outlen, size_t *in_used, size_t *out_done,
@@ -61,7 +46,7 @@ static int decomp_gzip(const uint8_t *in, size_t inlen, uint8_t *out,
 	/* 16 + MAX_WBITS: the gzip wrapper only, with its CRC32 and length. */
 	zr = inflateInit2(&zs, 16 + MAX_WBITS);
 	if (zr != Z_OK) {
-		decomp_err(err, errlen, "gzip: cannot start decoder (%d)", zr);
+		errbuf_printf(err, errlen, "gzip: cannot start decoder (%d)", zr);
 		return zr == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
 	}
 	zs.next_in = (Bytef *)in;
@@ -76,24 +61,24 @@ static int decomp_gzip(const uint8_t *in, size_t inlen, uint8_t *out,
 		ret = 0;
 		break;
 	case Z_MEM_ERROR:
-		decomp_err(err, errlen, "gzip: out of memory");
+		errbuf_printf(err, errlen, "gzip: out of memory");
 		ret = -ENOMEM;
 		break;
 	case Z_BUF_ERROR:
 		if (zs.avail_out == 0 && zs.avail_in > 0) {
-			decomp_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "gzip: data decodes to more than %zu bytes",
 				   outlen);
 			ret = -EFBIG;
 		} else {
-			decomp_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "gzip: stream truncated after %zu bytes",
 				   *in_used);
 			ret = -EINVAL;
 		}
 		break;
 	default:
-		decomp_err(err, errlen, "gzip: corrupt data at byte %zu (%s)",
+		errbuf_printf(err, errlen, "gzip: corrupt data at byte %zu (%s)",
 			   *in_used, zs.msg ? zs.msg : "unknown error");
 		ret = -EINVAL;
 		break;
@@ -113,7 +98,7 @@ static int decomp_bzip2(const uint8_t *in, size_t inlen, uint8_t *out,
 	memset(&bs, 0, sizeof(bs));
 	br = BZ2_bzDecompressInit(&bs, 0, 0);
 	if (br != BZ_OK) {
-		decomp_err(err, errlen, "bzip2: cannot start decoder (%d)", br);
+		errbuf_printf(err, errlen, "bzip2: cannot start decoder (%d)", br);
 		return br == BZ_MEM_ERROR ? -ENOMEM : -EINVAL;
 	}
 	bs.next_in = (char *)in;
@@ -134,23 +119,23 @@ static int decomp_bzip2(const uint8_t *in, size_t inlen, uint8_t *out,
 		break;
 	case BZ_OK:
 		if (bs.avail_out == 0 && bs.avail_in > 0) {
-			decomp_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "bzip2: data decodes to more than %zu bytes",
 				   outlen);
 			ret = -EFBIG;
 		} else {
-			decomp_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "bzip2: stream truncated after %zu bytes",
 				   *in_used);
 			ret = -EINVAL;
 		}
 		break;
 	case BZ_MEM_ERROR:
-		decomp_err(err, errlen, "bzip2: out of memory");
+		errbuf_printf(err, errlen, "bzip2: out of memory");
 		ret = -ENOMEM;
 		break;
 	default:
-		decomp_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzip2: corrupt data near byte %zu (error %d)",
 			   *in_used, br);
 		ret = -EINVAL;
@@ -171,7 +156,7 @@ static int decomp_lz4(const uint8_t *in, size_t inlen, uint8_t *out,
 	/* Fewer than 5 bytes cannot hold a size and a block: whatever is
 	 * left (in a bzImage, the appended length) is not ours. */
 	while (inlen - pos > 4) {
-		csize = decomp_le32(in + pos);
+		csize = le32_at(in + pos);
 		if (csize == DECOMP_LZ4_LEGACY_MAGIC) {
 			pos += 4;
 			continue;
@@ -182,7 +167,7 @@ static int decomp_lz4(const uint8_t *in, size_t inlen, uint8_t *out,
 		}
 		if (csize >
 		    (uint32_t)LZ4_compressBound(DECOMP_LZ4_LEGACY_BLOCK)) {
-			decomp_err(
+			errbuf_printf(
 			    err, errlen,
 			    "lz4: block at byte %zu claims %u bytes, more "
 			    "than any 8 MiB block needs",
@@ -191,7 +176,7 @@ static int decomp_lz4(const uint8_t *in, size_t inlen, uint8_t *out,
 			goto out;
 		}
 		if (csize > inlen - pos - 4) {
-			decomp_err(
+			errbuf_printf(
 			    err, errlen,
 			    "lz4: block at byte %zu needs %u bytes, only "
 			    "%zu left: stream truncated",
@@ -206,7 +191,7 @@ static int decomp_lz4(const uint8_t *in, size_t inlen, uint8_t *out,
 					(char *)out + done, (int)csize,
 					(int)room);
 		if (n < 0) {
-			decomp_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "lz4: block at byte %zu is corrupt or "
 				   "decodes past %zu bytes",
 				   pos, outlen);
@@ -247,38 +232,38 @@ static int decomp_liblzma(const char *name, lzma_stream *ls, const uint8_t *in,
 		break;
 	case LZMA_BUF_ERROR:
 		if (ls->avail_out == 0 && ls->avail_in > 0) {
-			decomp_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "%s: data decodes to more than %zu bytes",
 				   name, outlen);
 			ret = -EFBIG;
 		} else {
-			decomp_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "%s: stream truncated after %zu bytes", name,
 				   *in_used);
 			ret = -EINVAL;
 		}
 		break;
 	case LZMA_MEM_ERROR:
-		decomp_err(err, errlen, "%s: out of memory", name);
+		errbuf_printf(err, errlen, "%s: out of memory", name);
 		ret = -ENOMEM;
 		break;
 	case LZMA_MEMLIMIT_ERROR:
-		decomp_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "%s: stream needs more than %llu MiB to decode",
 			   name, DECOMP_LZMA_MEMLIMIT >> 20);
 		ret = -EINVAL;
 		break;
 	case LZMA_OPTIONS_ERROR:
-		decomp_err(err, errlen, "%s: unsupported options in header",
+		errbuf_printf(err, errlen, "%s: unsupported options in header",
 			   name);
 		ret = -EINVAL;
 		break;
 	case LZMA_FORMAT_ERROR:
-		decomp_err(err, errlen, "%s: bad stream header", name);
+		errbuf_printf(err, errlen, "%s: bad stream header", name);
 		ret = -EINVAL;
 		break;
 	default:
-		decomp_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "%s: corrupt data near byte %zu (liblzma %d)", name,
 			   *in_used, (int)lr);
 		ret = -EINVAL;
@@ -298,7 +283,7 @@ static int decomp_xz(const uint8_t *in, size_t inlen, uint8_t *out,
 	/* No LZMA_CONCATENATED: stop at the end of the first stream. */
 	lr = lzma_stream_decoder(&ls, DECOMP_LZMA_MEMLIMIT, 0);
 	if (lr != LZMA_OK) {
-		decomp_err(err, errlen, "xz: cannot start decoder (%d)",
+		errbuf_printf(err, errlen, "xz: cannot start decoder (%d)",
 			   (int)lr);
 		return lr == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
 	}
@@ -318,7 +303,7 @@ static int decomp_lzma(const uint8_t *in, size_t inlen, uint8_t *out,
 
 	lr = lzma_alone_decoder(&ls, DECOMP_LZMA_MEMLIMIT);
 	if (lr != LZMA_OK) {
-		decomp_err(err, errlen, "lzma: cannot start decoder (%d)",
+		errbuf_printf(err, errlen, "lzma: cannot start decoder (%d)",
 			   (int)lr);
 		return lr == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
 	}
@@ -343,26 +328,26 @@ static int decomp_zstd(const uint8_t *in, size_t inlen, uint8_t *out,
 	 * other bytes may follow it. */
 	frame = ZSTD_findFrameCompressedSize(in, inlen);
 	if (ZSTD_isError(frame)) {
-		decomp_err(err, errlen, "zstd: truncated or corrupt frame (%s)",
+		errbuf_printf(err, errlen, "zstd: truncated or corrupt frame (%s)",
 			   ZSTD_getErrorName(frame));
 		ret = -EINVAL;
 		goto out;
 	}
 	dctx = ZSTD_createDCtx();
 	if (!dctx) {
-		decomp_err(err, errlen, "zstd: out of memory");
+		errbuf_printf(err, errlen, "zstd: out of memory");
 		ret = -ENOMEM;
 		goto out;
 	}
 	zr = ZSTD_decompressDCtx(dctx, out, outlen, in, frame);
 	if (ZSTD_isError(zr)) {
 		if (ZSTD_getErrorCode(zr) == ZSTD_error_dstSize_tooSmall) {
-			decomp_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "zstd: data decodes to more than %zu bytes",
 				   outlen);
 			ret = -EFBIG;
 		} else {
-			decomp_err(err, errlen, "zstd: corrupt data (%s)",
+			errbuf_printf(err, errlen, "zstd: corrupt data (%s)",
 				   ZSTD_getErrorName(zr));
 			ret = -EINVAL;
 		}
@@ -406,14 +391,14 @@ int decomp_run(const struct decomp_format *fmt, const void *in, size_t inlen,
 	*in_used = 0;
 	*out_done = 0;
 	if (inlen > DECOMP_MAX_SIZE || outlen > DECOMP_MAX_SIZE) {
-		decomp_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "%s: %zu bytes in, %zu out: over the %llu MiB limit",
 			   fmt->name, inlen, outlen, DECOMP_MAX_SIZE >> 20);
 		return -EFBIG;
 	}
 	if (inlen < fmt->magic_len ||
 	    memcmp(in, fmt->magic, fmt->magic_len) != 0) {
-		decomp_err(err, errlen, "%s: missing magic bytes", fmt->name);
+		errbuf_printf(err, errlen, "%s: missing magic bytes", fmt->name);
 		return -EINVAL;
 	}
 	return fmt->decode(in, inlen, out, outlen, in_used, out_done, err,

@@ -21,7 +21,9 @@
 #include <xen/elfnote.h>
 
 #include "decompress.h"
+#include "common/util.h"
 #include "layout.h"
+#include "le.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "kernel.c reads little-endian ELF structures in place"
@@ -40,35 +42,9 @@
 /* No kernel image file is read if it is larger than this. */
 #define KERNEL_MAX_FILE DECOMP_MAX_SIZE
 
-static void kernel_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void kernel_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
 
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
-static uint16_t kernel_le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t kernel_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t kernel_le64(const uint8_t *p)
-{
-	return (uint64_t)kernel_le32(p) | (uint64_t)kernel_le32(p + 4) << 32;
-}
 
 /* True if [off, off + size) lies inside a buffer of len bytes. */
 static bool kernel_in_bounds(uint64_t off, uint64_t size, size_t len)
@@ -84,23 +60,10 @@ static bool kernel_is_elf(const uint8_t *p, size_t len)
 static bool kernel_is_bzimage(const uint8_t *p, size_t len)
 {
 	return len >= KERNEL_BZ_HDRS + 4 &&
-	       kernel_le16(p + KERNEL_BZ_BOOT_FLAG) == 0xAA55 &&
+	       le16_at(p + KERNEL_BZ_BOOT_FLAG) == 0xAA55 &&
 	       memcmp(p + KERNEL_BZ_HDRS, "HdrS", 4) == 0;
 }
 
-/* Asks the host kernel to fault in the pages of [p, p + len) that are
- * about to be written, in one call instead of one fault per page.  Only a
- * speed-up: where MADV_POPULATE_WRITE is unknown (before Linux 5.14) or the
- * range is not a whole mapping the pages fault in as usual. */
-static void kernel_prefault(void *p, size_t len)
-{
-	uintptr_t start, end, page = (uintptr_t)getpagesize();
-
-	start = ((uintptr_t)p + page - 1) & ~(page - 1);
-	end = ((uintptr_t)p + len) & ~(page - 1);
-	if (end > start)
-		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
-}
 
 /* Decompresses a bzImage's payload into a new buffer (*out, *outlen). */
 static int kernel_bzimage_unpack(const uint8_t *p, size_t len, uint8_t **out,
@@ -120,16 +83,16 @@ static int kernel_bzimage_unpack(const uint8_t *p, size_t len, uint8_t **out,
 	*out = NULL;
 	*outlen = 0;
 	if (len < KERNEL_BZ_HDR_END) {
-		kernel_err(
+		errbuf_printf(
 		    err, errlen,
 		    "bzImage setup header truncated: %zu bytes, needs %d", len,
 		    KERNEL_BZ_HDR_END);
 		ret = -EINVAL;
 		goto out;
 	}
-	version = kernel_le16(p + KERNEL_BZ_VERSION);
+	version = le16_at(p + KERNEL_BZ_VERSION);
 	if (version < KERNEL_BZ_MIN_VERSION) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage boot protocol %u.%02u is too old: need "
 			   "2.08 or later for the payload fields",
 			   version >> 8, version & 0xFF);
@@ -138,11 +101,11 @@ static int kernel_bzimage_unpack(const uint8_t *p, size_t len, uint8_t **out,
 	}
 	sects = p[KERNEL_BZ_SETUP_SECTS] ? p[KERNEL_BZ_SETUP_SECTS] : 4;
 	pm = ((uint64_t)sects + 1) * 512;
-	poff = kernel_le32(p + KERNEL_BZ_PAYLOAD_OFF);
-	plen = kernel_le32(p + KERNEL_BZ_PAYLOAD_LEN);
+	poff = le32_at(p + KERNEL_BZ_PAYLOAD_OFF);
+	plen = le32_at(p + KERNEL_BZ_PAYLOAD_LEN);
 	start = pm + poff;
 	if (!kernel_in_bounds(start, plen, len)) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage payload truncated: needs %llu bytes, file "
 			   "has %zu",
 			   (unsigned long long)(start + plen), len);
@@ -151,7 +114,7 @@ static int kernel_bzimage_unpack(const uint8_t *p, size_t len, uint8_t **out,
 	}
 	fmt = decomp_identify(p + start, plen);
 	if (!fmt) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage payload format unknown (starts with "
 			   "%02x %02x %02x %02x)",
 			   plen > 0 ? p[start] : 0, plen > 1 ? p[start + 1] : 0,
@@ -161,7 +124,7 @@ static int kernel_bzimage_unpack(const uint8_t *p, size_t len, uint8_t **out,
 		goto out;
 	}
 	if (plen < fmt->magic_len + 4) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage %s payload of %u bytes is "
 			   "too short",
 			   fmt->name, plen);
@@ -170,9 +133,9 @@ static int kernel_bzimage_unpack(const uint8_t *p, size_t len, uint8_t **out,
 	}
 	/* The build appends the uncompressed length (for gzip, it is the
 	 * gzip trailer's own length field). */
-	size = kernel_le32(p + start + plen - 4);
+	size = le32_at(p + start + plen - 4);
 	if (size == 0 || size > DECOMP_MAX_SIZE) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage payload declares %u uncompressed bytes "
 			   "(limit %llu MiB)",
 			   size, DECOMP_MAX_SIZE >> 20);
@@ -181,27 +144,27 @@ static int kernel_bzimage_unpack(const uint8_t *p, size_t len, uint8_t **out,
 	}
 	buf = malloc(size);
 	if (!buf) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "no memory for the %u-byte decompressed kernel",
 			   size);
 		ret = -ENOMEM;
 		goto out;
 	}
-	kernel_prefault(buf, size);
+	mem_prefault(buf, size);
 	ret = decomp_run(fmt, p + start, plen, buf, size, &used, &done, why,
 			 sizeof(why));
 	if (ret == -EFBIG) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage payload larger than declared: %s", why);
 		ret = -EINVAL;
 		goto out;
 	}
 	if (ret < 0) {
-		kernel_err(err, errlen, "bzImage payload: %s", why);
+		errbuf_printf(err, errlen, "bzImage payload: %s", why);
 		goto out;
 	}
 	if (done != size) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage %s payload decompressed to %zu bytes, but "
 			   "declares %u",
 			   fmt->name, done, size);
@@ -210,7 +173,7 @@ static int kernel_bzimage_unpack(const uint8_t *p, size_t len, uint8_t **out,
 	}
 	/* Only the appended length may follow the compressed stream. */
 	if (plen - used > 4) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage %s payload has %zu unexpected bytes after "
 			   "its end",
 			   fmt->name, plen - used - 4);
@@ -239,7 +202,7 @@ static int kernel_unwrap(const uint8_t *image, size_t len, const uint8_t **elf,
 
 	*owned = NULL;
 	if (len == 0) {
-		kernel_err(err, errlen, "not a kernel: the image is empty");
+		errbuf_printf(err, errlen, "not a kernel: the image is empty");
 		return -ENOEXEC;
 	}
 	if (kernel_is_elf(image, len)) {
@@ -249,7 +212,7 @@ static int kernel_unwrap(const uint8_t *image, size_t len, const uint8_t **elf,
 		return 0;
 	}
 	if (!kernel_is_bzimage(image, len)) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "not a kernel: neither an ELF nor a bzImage (%zu "
 			   "bytes, starting %02x %02x %02x %02x)",
 			   len, image[0], len > 1 ? image[1] : 0,
@@ -261,7 +224,7 @@ static int kernel_unwrap(const uint8_t *image, size_t len, const uint8_t **elf,
 	if (ret < 0)
 		return ret;
 	if (!kernel_is_elf(buf, buflen)) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "bzImage payload (%s) is not an ELF vmlinux",
 			   *format);
 		free(buf);
@@ -284,13 +247,13 @@ static int kernel_note_scan(const uint8_t *p, uint64_t size, uint64_t align,
 	uint32_t namesz, descsz, type;
 
 	while (size - off >= 12) {
-		namesz = kernel_le32(p + off);
-		descsz = kernel_le32(p + off + 4);
-		type = kernel_le32(p + off + 8);
+		namesz = le32_at(p + off);
+		descsz = le32_at(p + off + 4);
+		type = le32_at(p + off + 8);
 		name_off = off + 12;
 		desc_off = name_off + ((namesz + align - 1) & ~(align - 1));
 		if (desc_off > size || descsz > size - desc_off) {
-			kernel_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "ELF note at offset %llu (namesz %u, descsz "
 				   "%u) runs past its %llu-byte note area",
 				   (unsigned long long)off, namesz, descsz,
@@ -300,11 +263,11 @@ static int kernel_note_scan(const uint8_t *p, uint64_t size, uint64_t align,
 		if (namesz == 4 && memcmp(p + name_off, "Xen", 4) == 0 &&
 		    type == XEN_ELFNOTE_PHYS32_ENTRY) {
 			if (descsz == 4) {
-				*entry = kernel_le32(p + desc_off);
+				*entry = le32_at(p + desc_off);
 			} else if (descsz == 8) {
-				*entry = kernel_le64(p + desc_off);
+				*entry = le64_at(p + desc_off);
 			} else {
-				kernel_err(
+				errbuf_printf(
 				    err, errlen,
 				    "Xen PHYS32_ENTRY note has a %u-byte "
 				    "descriptor, expected 4 or 8",
@@ -345,7 +308,7 @@ static int kernel_find_entry(const uint8_t *elf, size_t len,
 		if (ph.p_type != PT_NOTE)
 			continue;
 		if (!kernel_in_bounds(ph.p_offset, ph.p_filesz, len)) {
-			kernel_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "ELF PT_NOTE %u [0x%llx, +0x%llx) lies "
 				   "beyond the end of the image (%zu bytes)",
 				   i, (unsigned long long)ph.p_offset,
@@ -363,7 +326,7 @@ static int kernel_find_entry(const uint8_t *elf, size_t len,
 		if (eh->e_shentsize != sizeof(Elf64_Shdr) ||
 		    !kernel_in_bounds(
 			eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(sh), len)) {
-			kernel_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "ELF section header table (offset 0x%llx, "
 				   "%u entries of %u bytes) is corrupt",
 				   (unsigned long long)eh->e_shoff, eh->e_shnum,
@@ -377,7 +340,7 @@ static int kernel_find_entry(const uint8_t *elf, size_t len,
 			if (sh.sh_type != SHT_NOTE)
 				continue;
 			if (!kernel_in_bounds(sh.sh_offset, sh.sh_size, len)) {
-				kernel_err(err, errlen,
+				errbuf_printf(err, errlen,
 					   "ELF note section %u lies beyond "
 					   "the end of the image",
 					   i);
@@ -392,7 +355,7 @@ static int kernel_find_entry(const uint8_t *elf, size_t len,
 		}
 	}
 	if (!found) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "kernel has no PVH entry: no \"Xen\" ELF note of "
 			   "type XEN_ELFNOTE_PHYS32_ENTRY (%d); build it with "
 			   "CONFIG_PVH",
@@ -400,7 +363,7 @@ static int kernel_find_entry(const uint8_t *elf, size_t len,
 		return -ENOTSUP;
 	}
 	if (*entry > UINT32_MAX) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "PVH entry 0x%llx is above 4 GiB; it must be a "
 			   "32-bit address",
 			   (unsigned long long)*entry);
@@ -413,7 +376,7 @@ static int kernel_check_header(const uint8_t *elf, size_t len, Elf64_Ehdr *eh,
 			       char *err, size_t errlen)
 {
 	if (len < sizeof(*eh)) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "ELF header truncated: %zu bytes, needs %zu", len,
 			   sizeof(*eh));
 		return -EINVAL;
@@ -421,7 +384,7 @@ static int kernel_check_header(const uint8_t *elf, size_t len, Elf64_Ehdr *eh,
 	memcpy(eh, elf, sizeof(*eh));
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "ELF is not an x86-64 kernel (class %u, data %u, "
 			   "machine %u)",
 			   eh->e_ident[EI_CLASS], eh->e_ident[EI_DATA],
@@ -429,7 +392,7 @@ static int kernel_check_header(const uint8_t *elf, size_t len, Elf64_Ehdr *eh,
 		return -ENOEXEC;
 	}
 	if (eh->e_type != ET_EXEC) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "ELF type %u is not an executable (ET_EXEC)",
 			   eh->e_type);
 		return -ENOEXEC;
@@ -438,7 +401,7 @@ static int kernel_check_header(const uint8_t *elf, size_t len, Elf64_Ehdr *eh,
 	    eh->e_phentsize != sizeof(Elf64_Phdr) ||
 	    !kernel_in_bounds(
 		eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len)) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "ELF program header table (offset 0x%llx, %u "
 			   "entries of %u bytes) is corrupt or beyond the end "
 			   "of the image (%zu bytes)",
@@ -470,7 +433,7 @@ static int kernel_check_segments(const uint8_t *elf, size_t len,
 		nload++;
 		if (ph.p_filesz > ph.p_memsz ||
 		    !kernel_in_bounds(ph.p_offset, ph.p_filesz, len)) {
-			kernel_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "ELF segment %u (file 0x%llx+0x%llx, memsz "
 				   "0x%llx) is corrupt or beyond the end of "
 				   "the image (%zu bytes)",
@@ -483,7 +446,7 @@ static int kernel_check_segments(const uint8_t *elf, size_t len,
 		    ph.p_paddr < GUEST_KERNEL_MIN_GPA ||
 		    (ph.p_paddr < GUEST_RESERVED_END &&
 		     end > GUEST_RESERVED_START)) {
-			kernel_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "ELF segment %u at 0x%llx (0x%llx bytes) "
 				   "must lie at or above 1 MiB",
 				   i, (unsigned long long)ph.p_paddr,
@@ -491,7 +454,7 @@ static int kernel_check_segments(const uint8_t *elf, size_t len,
 			return -EINVAL;
 		}
 		if (!gmem_ptr(mem, ph.p_paddr, ph.p_memsz)) {
-			kernel_err(err, errlen,
+			errbuf_printf(err, errlen,
 				   "ELF segment %u [0x%llx, 0x%llx) does not "
 				   "fit in guest RAM (%llu MiB)",
 				   i, (unsigned long long)ph.p_paddr,
@@ -507,11 +470,11 @@ static int kernel_check_segments(const uint8_t *elf, size_t len,
 			hi = end;
 	}
 	if (nload == 0) {
-		kernel_err(err, errlen, "ELF has no PT_LOAD segment");
+		errbuf_printf(err, errlen, "ELF has no PT_LOAD segment");
 		return -EINVAL;
 	}
 	if (!entry_ok) {
-		kernel_err(err, errlen,
+		errbuf_printf(err, errlen,
 			   "PVH entry 0x%llx lies in no loaded segment",
 			   (unsigned long long)entry);
 		return -EINVAL;
@@ -548,7 +511,7 @@ static int kernel_load_elf(const uint8_t *elf, size_t len,
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		dst = gmem_ptr(mem, ph.p_paddr, ph.p_memsz);
-		kernel_prefault(dst, ph.p_memsz);
+		mem_prefault(dst, ph.p_memsz);
 		memcpy(dst, elf + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}
@@ -596,7 +559,7 @@ int kernel_extract_elf(const void *image, size_t len, uint8_t **out,
 	if (!owned) {
 		owned = malloc(elflen);
 		if (!owned) {
-			kernel_err(err, errlen, "no memory to copy the ELF");
+			errbuf_printf(err, errlen, "no memory to copy the ELF");
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -613,68 +576,15 @@ out:
 int kernel_load_file(const char *path, struct guest_mem *mem,
 		     struct kernel_info *ki, char *err, size_t errlen)
 {
-	uint8_t *buf = NULL;
-	struct stat st;
-	size_t size, got = 0;
-	ssize_t n;
-	int fd, ret;
+	uint8_t *buf;
+	size_t size;
+	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		kernel_err(err, errlen, "cannot open kernel %s: %s", path,
-			   strerror(-ret));
-		goto out;
-	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		kernel_err(err, errlen, "cannot stat kernel %s: %s", path,
-			   strerror(-ret));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		kernel_err(err, errlen, "kernel %s is not a regular file",
-			   path);
-		ret = -EINVAL;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > KERNEL_MAX_FILE) {
-		kernel_err(err, errlen,
-			   "kernel %s is %lld bytes, over the %llu MiB limit",
-			   path, (long long)st.st_size, KERNEL_MAX_FILE >> 20);
-		ret = -EFBIG;
-		goto out;
-	}
-	size = (size_t)st.st_size;
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		kernel_err(err, errlen, "no memory to read kernel %s", path);
-		ret = -ENOMEM;
-		goto out;
-	}
-	kernel_prefault(buf, size);
-	while (got < size) {
-		n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			kernel_err(err, errlen, "cannot read kernel %s: %s",
-				   path, strerror(-ret));
-			goto out;
-		}
-		if (n == 0) {
-			kernel_err(err, errlen,
-				   "kernel %s shrank while being read", path);
-			ret = -EIO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
+	ret = file_read_all(path, "kernel", KERNEL_MAX_FILE, &buf, &size, err,
+			    errlen);
+	if (ret)
+		return ret;
 	ret = kernel_load(buf, size, mem, ki, err, errlen);
-out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
 	return ret;
 }
