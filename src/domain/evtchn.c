@@ -29,6 +29,8 @@ _Static_assert(sizeof(struct evtchn_send) == 4, "send");
 _Static_assert(sizeof(struct evtchn_close) == 4, "close");
 _Static_assert(sizeof(struct evtchn_unmask) == 4, "unmask");
 _Static_assert(sizeof(struct evtchn_status) == 24, "status");
+_Static_assert(sizeof(struct evtchn_bind_interdomain) == 12,
+	       "bind_interdomain");
 
 /* VIRQs Xen binds per vCPU (the rest are global). */
 static bool virq_is_per_vcpu(unsigned virq)
@@ -233,6 +235,49 @@ static long evtchn_op_bind_virq(struct vcpu *v, uint64_t arg)
 	return vcpu_copy_to_guest(v, arg, &b, sizeof(b));
 }
 
+/* EVTCHNOP_bind_interdomain: connects a new local port to a remote
+ * domain's UNBOUND port that was allocated for us.  Only this domain's own
+ * ports can be the remote end for now (a loopback channel, which Xen
+ * allows too); other domains come with the multi-domain daemon. */
+static long evtchn_op_bind_interdomain(struct vcpu *v, uint64_t arg)
+{
+	struct domain *d = v->dom;
+	struct evtchn_bind_interdomain b;
+	struct evtchn_port *r;
+	uint32_t self = d->cfg->domid;
+	int port;
+
+	if (vcpu_copy_from_guest(v, arg, &b, sizeof(b)))
+		return -EFAULT;
+	if (b.remote_dom != DOMID_SELF && b.remote_dom != self)
+		return -ESRCH;
+	if (!port_valid(b.remote_port))
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	r = &d->evtchn.port[b.remote_port];
+	if (r->state != EVTCHN_UNBOUND || r->remote_dom != self ||
+	    r->backend_fd >= 0) {
+		pthread_mutex_unlock(&d->lock);
+		return -EINVAL;
+	}
+	port = evtchn_alloc(d);
+	if (port > 0) {
+		struct evtchn_port *l = &d->evtchn.port[port];
+
+		l->state = EVTCHN_INTERDOMAIN;
+		l->remote_dom = (uint16_t)self;
+		l->remote_port = b.remote_port;
+		l->vcpu = 0;
+		r->state = EVTCHN_INTERDOMAIN;
+		r->remote_port = (uint32_t)port;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (port < 0)
+		return port;
+	b.local_port = (evtchn_port_t)port;
+	return vcpu_copy_to_guest(v, arg, &b, sizeof(b));
+}
+
 static long evtchn_op_bind_ipi(struct vcpu *v, uint64_t arg)
 {
 	struct domain *d = v->dom;
@@ -310,8 +355,9 @@ static long evtchn_op_send(struct vcpu *v, uint64_t arg)
 	case EVTCHN_IPI:
 		return evtchn_deliver(d, s.port, e.vcpu);
 	case EVTCHN_INTERDOMAIN:
-		if (e.backend_fd >= 0 &&
-		    write(e.backend_fd, &one, sizeof(one)) < 0 &&
+		if (e.backend_fd < 0) /* loopback: the peer is our own port */
+			return evtchn_notify_guest(d, e.remote_port);
+		if (write(e.backend_fd, &one, sizeof(one)) < 0 &&
 		    errno != EAGAIN)
 			log_warn("signalling backend of port %u", s.port);
 		return 0;
@@ -344,6 +390,15 @@ static long evtchn_op_close(struct vcpu *v, uint64_t arg)
 		pthread_mutex_unlock(&d->lock);
 		log_warnx("guest closed backend port %u: refused", c.port);
 		return -EPERM;
+	}
+	if (e->state == EVTCHN_INTERDOMAIN) {
+		/* As in Xen, the other end goes back to waiting for a bind. */
+		struct evtchn_port *peer = &d->evtchn.port[e->remote_port];
+
+		if (port_valid(e->remote_port) &&
+		    peer->state == EVTCHN_INTERDOMAIN &&
+		    peer->remote_port == c.port)
+			peer->state = EVTCHN_UNBOUND;
 	}
 	if (e->state == EVTCHN_VIRQ) {
 		unsigned slot = virq_is_per_vcpu(e->virq) ? e->vcpu : 0;
@@ -448,6 +503,7 @@ long evtchn_hypercall(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	case EVTCHNOP_unmask:
 		return evtchn_op_unmask(v, arg);
 	case EVTCHNOP_bind_interdomain:
+		return evtchn_op_bind_interdomain(v, arg);
 	case EVTCHNOP_bind_pirq:
 	case EVTCHNOP_reset:
 	case EVTCHNOP_init_control: /* FIFO ABI: Linux falls back to 2-level */

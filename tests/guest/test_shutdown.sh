@@ -35,4 +35,15 @@ if grep -q 'has shut down, reason code 3 0x3' "$out" &&
 else
 	fail "shutdown: sysrq c seen as crash" "rc=$rc $(grep 'reason code' "$out" | head -1)"
 fi
+# on_crash = preserve: the crashed domain stays (listed) until destroyed.
+boot_guest_bg "$out" examples/demo.cfg name=preserve-test on_crash=preserve \
+	"extra=console=hvc0 quiet kxen.test=crash"
+if wait_for_line "$out" 'Action for shutdown reason code 3 is preserve' 180 &&
+	sleep 1 && "$BUILD/bin/kxl" domid preserve-test >/dev/null 2>&1; then
+	pass "shutdown: on_crash = preserve keeps the crashed domain until it is destroyed"
+else
+	fail "shutdown: on_crash = preserve" "$(grep 'reason code' "$out" | tr '\n' '|')"
+fi
+"$BUILD/bin/kxl" destroy preserve-test
+wait_bg
 rm -f "$out"
