@@ -25,4 +25,27 @@ if grep -q 'unimplemented: hypercall (31' "$out" && [ "$(grep -c 'unimplemented:
 else
 	fail "hypercall: logged once" "$(grep -c 'unimplemented: hypercall (31' "$out") log lines"
 fi
+# Hostile hypercalls: each is refused with the errno Xen gives.
+bad=
+while IFS='|' read -r what want; do
+	got=$(grep -a -A1 "^HOSTILE $what" "$out" | sed -n 's/^hypercall [0-9]* returned \(-*[0-9]*\).*/\1/p')
+	[ "$got" = "$want" ] || bad="$bad $what: got '$got' want $want;"
+done <<'TABLE'
+unmapped pointer|-14
+send on free port|-22
+send beyond ports|-22
+bind_virq bad vcpu|-22
+close port 0|-22
+vcpu_info bad vcpu|-2
+vcpu_info off page|-22
+param beyond table|-22
+set console pfn|-1
+shutdown reason|-22
+shared_info outside RAM|-22
+TABLE
+if [ -z "$bad" ]; then
+	pass "hypercall: 11 hostile hypercalls (bad pointers, ports, vCPUs, params, reasons) are refused"
+else
+	fail "hypercall: hostile hypercalls refused" "$bad"
+fi
 rm -f "$out"

@@ -1,12 +1,15 @@
 /* xen-hcall: issues one hypercall from inside a Xen guest through the
  * kernel's privcmd driver and prints what the hypervisor answered.
- * Usage: xen-hcall OP [ARG0 [ARG1 ...]] -- numbers in C notation.
+ * Usage: xen-hcall OP [ARG0 [ARG1 ...]] -- numbers in C notation, or
+ * @u32:N,M,... for a pointer to a zeroed 256-byte buffer starting with
+ * those 32-bit values (one buffer per argument).
  * Prints "hypercall OP returned N" (N a negative errno on failure). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -29,8 +32,22 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	h.op = strtoull(argv[1], NULL, 0);
-	for (int i = 2; i < argc; i++)
-		h.arg[i - 2] = strtoull(argv[i], NULL, 0);
+	static uint32_t bufs[5][64];
+
+	for (int i = 2; i < argc; i++) {
+		if (strncmp(argv[i], "@u32:", 5) == 0) {
+			char *p = argv[i] + 5;
+
+			for (int k = 0; k < 64 && *p; k++) {
+				bufs[i - 2][k] = (uint32_t)strtoul(p, &p, 0);
+				if (*p == ',')
+					p++;
+			}
+			h.arg[i - 2] = (uint64_t)(uintptr_t)bufs[i - 2];
+		} else {
+			h.arg[i - 2] = strtoull(argv[i], NULL, 0);
+		}
+	}
 	fd = open("/dev/xen/privcmd", O_RDWR);
 	if (fd < 0) {
 		perror("xen-hcall: /dev/xen/privcmd");
