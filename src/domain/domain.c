@@ -24,6 +24,7 @@
 #include "domain/boot/pvh.h"
 #include "domain/cpuid.h"
 #include "domain/vcpu.h"
+#include "domain/xs_client.h"
 
 /* KVM_XEN_HVM_CONFIG bits this process cannot work without. */
 #define KXEN_NEEDED_XEN_CAPS                                                  \
@@ -204,6 +205,7 @@ int domain_build(struct domain *d, const struct domain_config *cfg)
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
 	d->kvm_fd = d->vm_fd = d->wake_fd = -1;
+	d->mem.fd = -1;
 	for (i = 0; i < DOMAIN_MAX_VCPUS; i++)
 		d->vcpus[i].fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
@@ -249,7 +251,8 @@ int domain_build(struct domain *d, const struct domain_config *cfg)
 	ret = console_backend_create(d);
 	if (ret)
 		return ret;
-	return 0;
+	/* Last: the tree names the console's port and page. */
+	return xs_client_attach(d);
 }
 
 void domain_request_shutdown(struct domain *d, int reason)
@@ -288,6 +291,7 @@ void domain_stop(struct domain *d)
 void domain_teardown(struct domain *d)
 {
 	domain_stop(d);
+	xs_client_detach(d);
 	console_backend_destroy(d);
 	for (unsigned i = 0; i < DOMAIN_MAX_VCPUS; i++)
 		vcpu_destroy(&d->vcpus[i]);

@@ -105,6 +105,7 @@ struct domain {
 	uint64_t start_ns;          /* CLOCK_MONOTONIC at build */
 
 	struct console_backend *console;
+	struct xs_client *xs;       /* connection to kxend, NULL if none */
 
 	/* Watchdogs (SCHEDOP_watchdog): deadlines in CLOCK_MONOTONIC ns,
 	 * 0 when the slot is free. */

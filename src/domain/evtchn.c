@@ -163,6 +163,62 @@ int evtchn_alloc_backend(struct domain *d, int eventfd)
 	return port;
 }
 
+/* GSIs we route to event channels start here, clear of the 24 an IOAPIC
+ * would use (we have none, but keep the numbers unambiguous). */
+#define EVTCHN_GSI_BASE 32
+
+int evtchn_irqfd(struct domain *d, uint32_t port, int eventfd)
+{
+	struct evtchn_table *t = &d->evtchn;
+	struct kvm_irq_routing *r;
+	struct kvm_irqfd irqfd = {0};
+	unsigned n;
+	int ret = 0;
+
+	if (!port_valid(port) || eventfd < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	if (t->nr_routes == EVTCHN_MAX_IRQFDS) {
+		pthread_mutex_unlock(&d->lock);
+		return -ENOSPC;
+	}
+	t->route_port[t->nr_routes++] = port;
+	n = t->nr_routes;
+	/* KVM_SET_GSI_ROUTING replaces the whole table. */
+	r = calloc(1, sizeof(*r) + n * sizeof(r->entries[0]));
+	if (!r) {
+		t->nr_routes--;
+		pthread_mutex_unlock(&d->lock);
+		return -ENOMEM;
+	}
+	r->nr = n;
+	for (unsigned i = 0; i < n; i++) {
+		r->entries[i].gsi = EVTCHN_GSI_BASE + i;
+		r->entries[i].type = KVM_IRQ_ROUTING_XEN_EVTCHN;
+		r->entries[i].u.xen_evtchn.port = t->route_port[i];
+		r->entries[i].u.xen_evtchn.vcpu =
+			t->port[t->route_port[i]].vcpu;
+		r->entries[i].u.xen_evtchn.priority =
+			KVM_IRQ_ROUTING_XEN_EVTCHN_PRIO_2LEVEL;
+	}
+	if (ioctl(d->vm_fd, KVM_SET_GSI_ROUTING, r) < 0) {
+		ret = -errno;
+		log_warn("KVM_SET_GSI_ROUTING for event channel %u", port);
+		t->nr_routes--;
+	}
+	pthread_mutex_unlock(&d->lock);
+	free(r);
+	if (ret)
+		return ret;
+	irqfd.fd = (uint32_t)eventfd;
+	irqfd.gsi = EVTCHN_GSI_BASE + n - 1;
+	if (ioctl(d->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		log_warn("KVM_IRQFD for event channel %u", port);
+		return -errno;
+	}
+	return 0;
+}
+
 void evtchn_send_virq(struct domain *d, unsigned virq, unsigned vcpu)
 {
 	uint32_t port = 0;

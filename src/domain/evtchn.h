@@ -37,8 +37,13 @@ struct evtchn_port {
 	int backend_fd;        /* INTERDOMAIN to a local backend: eventfd */
 };
 
+#define EVTCHN_MAX_IRQFDS 16
+
 struct evtchn_table {
 	struct evtchn_port port[EVTCHN_NR_PORTS];
+	/* KVM GSI routes to event channels, for irqfds (evtchn_irqfd). */
+	unsigned nr_routes;
+	uint32_t route_port[EVTCHN_MAX_IRQFDS];
 	/* virq_port[vcpu][virq]: the port a per-vCPU VIRQ is bound to. */
 	uint32_t (*virq_port)[NR_VIRQS];
 };
@@ -57,6 +62,11 @@ int evtchn_notify_guest(struct domain *d, uint32_t port);
  * an interdomain channel).  The guest's EVTCHNOP_send on it signals
  * `eventfd`.  Returns the port, or -errno. */
 int evtchn_alloc_backend(struct domain *d, int eventfd);
+
+/* Makes every write to `eventfd` raise `port` in the guest, inside KVM
+ * (irqfd routed to a Xen event channel), so another process holding only
+ * the eventfd can notify the guest.  0 or -errno. */
+int evtchn_irqfd(struct domain *d, uint32_t port, int eventfd);
 
 /* Delivers a global VIRQ (VIRQ_CONSOLE, ...) if the guest bound it. */
 void evtchn_send_virq(struct domain *d, unsigned virq, unsigned vcpu);

@@ -19,16 +19,24 @@
 
 struct guest_mem {
 	uint8_t *host;      /* host mapping of all guest RAM */
+	int fd;             /* memfd holding it (file offset = host offset),
+			       so that a daemon can map a single page of it */
 	uint64_t size;      /* bytes of guest RAM */
 	uint64_t low_size;  /* bytes of it at guest-physical [0, low_size) */
 };
 
-/* Splits `size` bytes of RAM into the low and high parts (no mapping). */
+/* Splits `size` bytes of RAM into the low and high parts (no mapping;
+ * fd set to -1). */
 void gmem_layout(struct guest_mem *m, uint64_t size);
 
-/* Maps `size` bytes of anonymous memory for a guest; returns 0 or -errno. */
+/* Creates `size` bytes of guest RAM in a memfd and maps it shared; returns
+ * 0 or -errno.  The memfd lets kxend map just the xenstore ring page,
+ * never the VM. */
 int gmem_alloc(struct guest_mem *m, uint64_t size);
 void gmem_free(struct guest_mem *m);
+
+/* File offset in m->fd of guest-physical gpa, or -1 if not RAM. */
+int64_t gmem_file_offset(const struct guest_mem *m, uint64_t gpa);
 
 /* The checked accessor: a host pointer to guest-physical [gpa, gpa+len) or
  * NULL if any byte of it is not guest RAM, or the range wraps.  len 0 is

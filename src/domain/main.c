@@ -16,6 +16,7 @@
 #include "domain/domain.h"
 #include "domain/loop.h"
 #include "domain/timer.h"
+#include "domain/xs_client.h"
 
 static const char *const action_names[] = {
 	[ACTION_DESTROY] = "destroy",
@@ -183,7 +184,10 @@ static int run_until_shutdown(struct domain *d)
 	while (!destroy_requested &&
 	       atomic_load(&d->shutdown_reason) == DOMAIN_RUNNING) {
 		uint64_t deadline = timer_next_deadline(d);
+		uint64_t retry = xs_client_poll(d, now_ns());
 
+		if (retry && (!deadline || retry < deadline))
+			deadline = retry;
 		if (loop_run_once(deadline) < 0)
 			fatal("event loop");
 		timer_run_expired(d, now_ns());
