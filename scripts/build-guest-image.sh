@@ -93,6 +93,22 @@ off
 EOF
 }
 
+# Debian programs carried into the guest with their shared libraries (found with ldd): the
+# xenstore clients, which talk to the store through the guest's /dev/xen/xenbus.
+HOST_PROGRAMS="/usr/bin/xenstore"
+HOST_PROGRAM_LINKS="xenstore-read xenstore-write xenstore-ls xenstore-list xenstore-rm
+	xenstore-exists xenstore-chmod xenstore-watch"
+
+# host_program_install STAGE PROG: PROG in STAGE/bin, its libraries and loader at their paths.
+host_program_install() {
+	local stage=$1 prog=$2 lib
+	cp "$prog" "$stage/bin/"
+	for lib in $(ldd "$prog" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+}
+
 # Inputs that may come and go: their names are part of the recipe, so adding or removing one
 # rebuilds the image; their times are compared like the fixed inputs.
 shopt -s nullglob
@@ -100,10 +116,10 @@ tools=("$BUILD"/guest-tools/*)
 tests=("$ROOT"/tests/guest/in-guest/*.sh)
 shopt -u nullglob
 
-recipe="$BOOT_MODULES|$EXTRA_MODULES|${tools[*]}|${tests[*]}
-$(declare -f write_init mods_resolve mod_install busybox_install cpio_pack)"
+recipe="$BOOT_MODULES|$EXTRA_MODULES|${tools[*]}|${tests[*]}|$HOST_PROGRAMS|$HOST_PROGRAM_LINKS
+$(declare -f write_init mods_resolve mod_install busybox_install cpio_pack host_program_install)"
 initrd=$OUT/initrd.cpio.gz
-if stale "$initrd" /bin/busybox "$MODDIR/modules.dep" "${tools[@]}" "${tests[@]}" ||
+if stale "$initrd" /bin/busybox "$MODDIR/modules.dep" "${tools[@]}" "${tests[@]}" $HOST_PROGRAMS ||
 	recipe_changed "$OUT/.initrd.recipe" "$recipe"; then
 	echo "build-guest-image: $initrd"
 	stage=$OUT/initrd.d
@@ -137,6 +153,12 @@ if stale "$initrd" /bin/busybox "$MODDIR/modules.dep" "${tools[@]}" "${tests[@]}
 	done
 	for t in "${tests[@]}"; do
 		cp "$t" "$stage/tests/"
+	done
+	for p in $HOST_PROGRAMS; do
+		host_program_install "$stage" "$p"
+	done
+	for l in $HOST_PROGRAM_LINKS; do
+		ln -sf xenstore "$stage/bin/$l"
 	done
 
 	write_init >"$stage/init"
