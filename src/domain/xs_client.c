@@ -156,7 +156,7 @@ static int xs_simple(struct xs_client *c, uint32_t type, const char *arg)
 /* Who may do what under /local/domain/<id>, as libxl sets it up: the
  * domain reads its tree; it owns (reads and writes) the nodes where it
  * reports to the toolstack. */
-enum xs_node_perm { XS_GUEST_READ, XS_GUEST_OWNS, XS_PRIVATE };
+enum xs_node_perm { XS_GUEST_READ, XS_GUEST_OWNS };
 
 struct xs_node {
 	const char *fmt;  /* path under the domain's root, may use %u */
@@ -165,7 +165,7 @@ struct xs_node {
 };
 
 enum { V_NONE, V_NAME, V_DOMID, V_VM, V_TARGET, V_MAXMEM, V_CON_PORT,
-       V_CON_REF, V_CON_TYPE, V_STORE_PORT, V_STORE_REF, V_EMPTY };
+       V_CON_REF, V_CON_TYPE, V_STORE_PORT, V_STORE_REF, V_EMPTY, V_ONE };
 
 static const struct xs_node xs_domain_nodes[] = {
 	{"", XS_GUEST_READ, V_NONE},
@@ -181,6 +181,9 @@ static const struct xs_node xs_domain_nodes[] = {
 	{"/store/ring-ref", XS_GUEST_READ, V_STORE_REF},
 	{"/device", XS_GUEST_READ, V_EMPTY},
 	{"/control", XS_GUEST_READ, V_EMPTY},
+	/* What the platform offers; Linux's xenbus reads these. */
+	{"/control/platform-feature-multiprocessor-suspend", XS_GUEST_READ, V_ONE},
+	{"/control/platform-feature-xs_reset_watches", XS_GUEST_READ, V_ONE},
 	{"/control/shutdown", XS_GUEST_OWNS, V_EMPTY},
 	{"/control/sysrq", XS_GUEST_OWNS, V_EMPTY},
 	{"/control/feature-poweroff", XS_GUEST_OWNS, V_EMPTY},
@@ -215,6 +218,7 @@ static void xs_tree_value(struct domain *d, int which, char *out, size_t len,
 			 (unsigned long long)d->hvm_params[HVM_PARAM_CONSOLE_PFN]);
 		break;
 	case V_CON_TYPE: snprintf(out, len, "xenconsoled"); break;
+	case V_ONE: snprintf(out, len, "1"); break;
 	case V_STORE_PORT: snprintf(out, len, "%u", d->xs->port); break;
 	case V_STORE_REF:
 		snprintf(out, len, "%llu", (unsigned long long)(GUEST_XENSTORE_GPA >> 12));
