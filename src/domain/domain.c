@@ -206,6 +206,7 @@ int domain_build(struct domain *d, const struct domain_config *cfg)
 	d->cfg = cfg;
 	d->kvm_fd = d->vm_fd = d->wake_fd = -1;
 	d->mem.fd = -1;
+	d->gnttab.fd = -1;
 	for (i = 0; i < DOMAIN_MAX_VCPUS; i++)
 		d->vcpus[i].fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
@@ -233,6 +234,12 @@ int domain_build(struct domain *d, const struct domain_config *cfg)
 	ret = evtchn_init(d);
 	if (ret)
 		return ret;
+	ret = gnttab_init(d);
+	if (ret)
+		return ret;
+	d->ballooned = calloc(d->mem.size / GUEST_PAGE_SIZE / 8 + 1, 1);
+	if (!d->ballooned)
+		return -ENOMEM;
 	ret = domain_load_guest(d, &entry, &si);
 	if (ret)
 		return ret;
@@ -296,6 +303,9 @@ void domain_teardown(struct domain *d)
 	for (unsigned i = 0; i < DOMAIN_MAX_VCPUS; i++)
 		vcpu_destroy(&d->vcpus[i]);
 	evtchn_fini(d);
+	gnttab_fini(d);
+	free(d->ballooned);
+	d->ballooned = NULL;
 	if (d->vm_fd >= 0)
 		close(d->vm_fd);
 	if (d->kvm_fd >= 0)

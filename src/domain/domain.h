@@ -22,6 +22,7 @@
 
 #include "domain/guest_mem.h"
 #include "domain/evtchn.h"
+#include "domain/gnttab.h"
 
 #define DOMAIN_MAX_VCPUS 64
 
@@ -97,6 +98,9 @@ struct domain {
 	uint64_t shinfo_gfn;        /* 0: not mapped yet */
 	uint8_t upcall_vector;
 	struct evtchn_table evtchn;
+	struct gnttab gnttab;
+	uint8_t *ballooned;         /* bitmap: RAM pages given back (balloon) */
+	uint64_t nr_ballooned;
 
 	/* Shutdown: the first SCHEDOP_shutdown (or fatal exit) wins. */
 	atomic_int shutdown_reason; /* DOMAIN_RUNNING or SHUTDOWN_* */

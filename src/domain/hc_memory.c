@@ -2,6 +2,8 @@
  * queries and HVM parameters. */
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <xen/hvm/hvm_op.h>
@@ -9,6 +11,7 @@
 #include <xen/memory.h>
 
 #include "common/log.h"
+#include "domain/boot/layout.h"
 #include "domain/boot/pvh.h"
 #include "domain/hypercall.h"
 
@@ -71,6 +74,86 @@ static long memory_map_shared_info(struct vcpu *v, uint64_t gpfn)
 	return 0;
 }
 
+/* xen_memory_reservation of a 64-bit guest, the handle as u64. */
+struct memory_reservation_arg {
+	uint64_t extent_start;
+	uint64_t nr_extents;
+	uint32_t extent_order;
+	uint32_t mem_flags;
+	uint16_t domid;
+	uint16_t pad[3];
+};
+_Static_assert(sizeof(struct memory_reservation_arg) ==
+		       sizeof(struct xen_memory_reservation),
+	       "memory_reservation layout");
+
+/* Largest extent we accept: 2 MiB, what Linux's balloon uses at most. */
+#define MEMORY_MAX_EXTENT_ORDER 9
+
+static bool page_ballooned(const struct domain *d, uint64_t page)
+{
+	return d->ballooned[page / 8] & (1u << (page % 8));
+}
+
+/* XENMEM_decrease_reservation (give pages back) and
+ * XENMEM_populate_physmap (take them again).  Pages are guest RAM in the
+ * memfd: giving one back punches a hole (the host frees it; the guest
+ * reads zeros if it touches it again).  The boot region (start_info,
+ * ACPI, console and store rings) cannot be given back.  Like Xen, returns
+ * the number of extents done, stopping at the first bad one. */
+static long memory_reservation(struct vcpu *v, uint64_t arg, bool release)
+{
+	struct domain *d = v->dom;
+	struct memory_reservation_arg r;
+	uint64_t done = 0, gpfn;
+
+	if (vcpu_copy_from_guest(v, arg, &r, sizeof(r)))
+		return -EFAULT;
+	if (!domid_is_self(d, r.domid))
+		return -EPERM;
+	if (r.extent_order > MEMORY_MAX_EXTENT_ORDER)
+		return -EINVAL;
+	for (; done < r.nr_extents; done++) {
+		uint64_t npages = 1ull << r.extent_order, gpa;
+		int64_t off;
+
+		if (vcpu_copy_from_guest(v, r.extent_start + 8 * done, &gpfn, 8))
+			break;
+		gpa = gpfn << 12;
+		if ((gpfn & (npages - 1)) ||
+		    !gmem_ptr(&d->mem, gpa, npages * GUEST_PAGE_SIZE) ||
+		    (gpa < GUEST_RESERVED_END &&
+		     gpa + npages * GUEST_PAGE_SIZE > GUEST_RESERVED_START))
+			break;
+		off = gmem_file_offset(&d->mem, gpa);
+		/* Only pages given back can come back: a domain never holds
+		 * more than its memory; populating a present page is a no-op. */
+		pthread_mutex_lock(&d->lock);
+		for (uint64_t i = 0; i < npages; i++) {
+			uint64_t page = (uint64_t)off / 4096 + i;
+			bool was = page_ballooned(d, page);
+
+			if (release && !was) {
+				d->ballooned[page / 8] |= 1u << (page % 8);
+				d->nr_ballooned++;
+			} else if (!release && was) {
+				d->ballooned[page / 8] &= ~(1u << (page % 8));
+				d->nr_ballooned--;
+			}
+		}
+		pthread_mutex_unlock(&d->lock);
+		if (release &&
+		    fallocate(d->mem.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      off, (off_t)(npages * GUEST_PAGE_SIZE)) < 0)
+			log_warn("returning guest pages at gpfn 0x%llx",
+				 (unsigned long long)gpfn);
+		if (!release && vcpu_copy_to_guest(v, r.extent_start + 8 * done,
+						   &gpfn, 8))
+			break;
+	}
+	return (long)done;
+}
+
 static long memory_add_to_physmap(struct vcpu *v, uint64_t arg)
 {
 	struct xen_add_to_physmap xatp;
@@ -84,6 +167,8 @@ static long memory_add_to_physmap(struct vcpu *v, uint64_t arg)
 		if (xatp.idx != 0)
 			return -EINVAL;
 		return memory_map_shared_info(v, xatp.gpfn);
+	case XENMAPSPACE_grant_table:
+		return gnttab_map_frame(v->dom, xatp.idx, xatp.gpfn);
 	default:
 		log_unimplemented("add_to_physmap space", xatp.space, 0);
 		return -ENOSYS;
@@ -123,7 +208,7 @@ static long memory_reservation_query(struct vcpu *v, uint64_t arg)
 		return -EFAULT;
 	if (!domid_is_self(v->dom, domid))
 		return -EPERM;
-	return (long)(v->dom->mem.size >> 12);
+	return (long)((v->dom->mem.size >> 12) - v->dom->nr_ballooned);
 }
 
 long hc_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
@@ -134,8 +219,16 @@ long hc_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
 	case XENMEM_memory_map:
 		return memory_memory_map(v, arg);
 	case XENMEM_current_reservation:
-	case XENMEM_maximum_reservation:
 		return memory_reservation_query(v, arg);
+	case XENMEM_maximum_reservation: {
+		long cur = memory_reservation_query(v, arg);
+
+		return cur < 0 ? cur : (long)(v->dom->mem.size >> 12);
+	}
+	case XENMEM_decrease_reservation:
+		return memory_reservation(v, arg, true);
+	case XENMEM_populate_physmap:
+		return memory_reservation(v, arg, false);
 	case XENMEM_maximum_gpfn: {
 		const struct guest_mem *m = &v->dom->mem;
 

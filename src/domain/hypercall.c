@@ -187,6 +187,9 @@ void hypercall_dispatch(struct vcpu *v)
 	case __HYPERVISOR_console_io:
 		r = hc_console_io(v, p[0], p[1], p[2]);
 		break;
+	case __HYPERVISOR_grant_table_op:
+		r = gnttab_hypercall(v, p[0], p[1], p[2]);
+		break;
 	case __HYPERVISOR_physdev_op:
 		r = hc_physdev_op(v, p[0], p[1]);
 		break;

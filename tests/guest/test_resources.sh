@@ -38,6 +38,12 @@ else
 	fail "resources: memory = 256 MemTotal" "MemTotal '${mem}' KiB, kernel image '${image}' KiB"
 fi
 
+if [ "$(field GUEST-GNTTAB-OK)" = 1 ]; then
+	pass "resources: the guest's grant table comes up (frames placed by add_to_physmap)"
+else
+	fail "resources: grant table" "$(grep GUEST-GNTTAB "$out")"
+fi
+
 boot_guest "$out" 180 examples/demo.cfg vcpus=1 memory=1024 \
 	"extra=console=hvc0 quiet kxen.test=cpuinfo"
 cpus=$(field GUEST-CPUS)
