@@ -10,8 +10,11 @@ objs = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_SRCS := $(wildcard src/common/*.c)
 BOOT_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c
-DOMAIN_SRCS := $(filter-out $(BOOT_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
-XLCFG_SRCS := src/xl/config.c
+# Pure backend logic (ring protocols, no I/O): unit-tested, linked into
+# kxen-domain through libbackends.
+BECORE_SRCS := $(wildcard src/backends/*_ring.c)
+DOMAIN_SRCS := $(filter-out $(BOOT_SRCS) $(BECORE_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
+XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c)
 XL_SRCS := $(filter-out $(XLCFG_SRCS),$(wildcard src/xl/*.c))
 KXEND_SRCS := $(wildcard src/kxend/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -21,6 +24,7 @@ GUEST_TOOLS := $(patsubst tests/guest/tools/%.c,$(BUILD)/guest-tools/%,$(wildcar
 LIBCOMMON := $(BUILD)/lib/libcommon.a
 LIBBOOT := $(BUILD)/lib/libboot.a
 LIBXLCFG := $(BUILD)/lib/libxlcfg.a
+LIBBECORE := $(BUILD)/lib/libbackends.a
 BINS := $(BUILD)/bin/kxen-domain $(BUILD)/bin/kxl
 
 .PHONY: all deps images testhost run test unit-test guest-test testhost-shell \
@@ -61,7 +65,11 @@ $(LIBXLCFG): $(call objs,$(XLCFG_SRCS))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBOOT) $(LIBCOMMON)
+$(LIBBECORE): $(call objs,$(BECORE_SRCS))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBECORE) $(LIBBOOT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -lpthread -lutil
 
@@ -78,9 +86,9 @@ $(BUILD)/bin/kxen-kvm-check: $(call objs,src/tools/kvm_xen_check.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBBOOT) $(LIBXLCFG) $(LIBCOMMON)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBBECORE) $(LIBBOOT) $(LIBXLCFG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBBOOT) $(LIBXLCFG) $(LIBCOMMON) \
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBBECORE) $(LIBBOOT) $(LIBXLCFG) $(LIBCOMMON) \
 		-lcmocka $(LDLIBS_COMPRESS) -lpthread
 
 # Small static programs that run inside guests (hypercall probes and such).
