@@ -9,11 +9,12 @@ LDLIBS_COMPRESS := -lz -llz4 -llzma -lzstd -lbz2
 objs = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_SRCS := $(wildcard src/common/*.c)
-BOOT_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c
+# The domain process's parts that unit tests link without KVM or vCPUs.
+DOMCORE_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c src/domain/gnttab.c
 # Pure backend logic (ring protocols, no I/O): unit-tested, linked into
 # kxen-domain through libbackends.
 BECORE_SRCS := $(wildcard src/backends/*_ring.c)
-DOMAIN_SRCS := $(filter-out $(BOOT_SRCS) $(BECORE_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
+DOMAIN_SRCS := $(filter-out $(DOMCORE_SRCS) $(BECORE_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
 XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c)
 XL_SRCS := $(filter-out $(XLCFG_SRCS),$(wildcard src/xl/*.c))
 KXEND_SRCS := $(wildcard src/kxend/*.c)
@@ -22,7 +23,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 GUEST_TOOLS := $(patsubst tests/guest/tools/%.c,$(BUILD)/guest-tools/%,$(wildcard tests/guest/tools/*.c))
 
 LIBCOMMON := $(BUILD)/lib/libcommon.a
-LIBBOOT := $(BUILD)/lib/libboot.a
+LIBDOMCORE := $(BUILD)/lib/libdomcore.a
 LIBXLCFG := $(BUILD)/lib/libxlcfg.a
 LIBBECORE := $(BUILD)/lib/libbackends.a
 BINS := $(BUILD)/bin/kxen-domain $(BUILD)/bin/kxl
@@ -57,7 +58,7 @@ $(LIBCOMMON): $(call objs,$(COMMON_SRCS))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(LIBBOOT): $(call objs,$(BOOT_SRCS))
+$(LIBDOMCORE): $(call objs,$(DOMCORE_SRCS))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
@@ -69,7 +70,7 @@ $(LIBBECORE): $(call objs,$(BECORE_SRCS))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBECORE) $(LIBBOOT) $(LIBCOMMON)
+$(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBECORE) $(LIBDOMCORE) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -lpthread -lutil
 
@@ -86,9 +87,9 @@ $(BUILD)/bin/kxen-kvm-check: $(call objs,src/tools/kvm_xen_check.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBBECORE) $(LIBBOOT) $(LIBXLCFG) $(LIBCOMMON)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBBECORE) $(LIBDOMCORE) $(LIBXLCFG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBBECORE) $(LIBBOOT) $(LIBXLCFG) $(LIBCOMMON) \
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBBECORE) $(LIBDOMCORE) $(LIBXLCFG) $(LIBCOMMON) \
 		-lcmocka $(LDLIBS_COMPRESS) -lpthread
 
 # Small static programs that run inside guests (hypercall probes and such).

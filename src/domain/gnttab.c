@@ -1,8 +1,9 @@
-/* Grant tables: frame placement and the GNTTABOP_* queries. */
+/* Grant tables: frame placement and mapping grants for backends. */
 #include <stdint.h>
 #include "domain/gnttab.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -14,34 +15,8 @@
 #include "domain/boot/layout.h"
 #include "domain/domain.h"
 
-/* The argument structures of a 64-bit guest, guest handles as u64. */
-struct gnttab_query_size_arg {
-	uint16_t dom;
-	uint16_t pad;
-	uint32_t nr_frames;
-	uint32_t max_nr_frames;
-	int16_t status;
-	uint16_t pad2;
-};
-_Static_assert(sizeof(struct gnttab_query_size_arg) ==
-		       sizeof(struct gnttab_query_size),
-	       "query_size layout");
-
-struct gnttab_get_status_frames_arg {
-	uint32_t nr_frames;
-	uint16_t dom;
-	int16_t status;
-	uint64_t frame_list;
-};
-_Static_assert(sizeof(struct gnttab_get_status_frames_arg) == 16,
-	       "get_status_frames layout");
-_Static_assert(sizeof(struct gnttab_set_version) == 4, "set_version");
-_Static_assert(sizeof(struct gnttab_get_version) == 8, "get_version");
-
-static bool gnttab_dom_ok(struct domain *d, uint16_t dom)
-{
-	return dom == DOMID_SELF || dom == d->cfg->domid;
-}
+/* Grant references one table can hold at most (v1 entries are smaller). */
+#define GNTTAB_MAX_REFS (GNTTAB_MAX_FRAMES * (GUEST_PAGE_SIZE / 8))
 
 int gnttab_init(struct domain *d)
 {
@@ -50,6 +25,10 @@ int gnttab_init(struct domain *d)
 
 	memset(g, 0, sizeof(*g));
 	g->version = 1;
+	g->readers = calloc(GNTTAB_MAX_REFS, sizeof(*g->readers));
+	g->writers = calloc(GNTTAB_MAX_REFS, sizeof(*g->writers));
+	if (!g->readers || !g->writers)
+		return -ENOMEM;
 	g->fd = memfd_create("kxen-grant-frames", MFD_CLOEXEC);
 	if (g->fd < 0)
 		return -errno;
@@ -71,11 +50,122 @@ void gnttab_fini(struct domain *d)
 		munmap(g->pages, GNTTAB_NR_PAGES * GUEST_PAGE_SIZE);
 	if (g->fd >= 0)
 		close(g->fd);
+	free(g->readers);
+	free(g->writers);
+	g->readers = g->writers = NULL;
 	g->pages = NULL;
 	g->fd = -1;
 }
 
-static uint32_t gnttab_nr_frames(const struct gnttab *g)
+/* Where the entry for ref lives: its 16-bit flags (v1: the entry's own;
+ * v2: the status frame's), its domid and its frame.  Caller holds d->lock.
+ * NULL if ref is beyond the frames the guest has set up. */
+static uint16_t *gnttab_locate(struct gnttab *g, uint32_t ref,
+			       uint16_t *domid, uint64_t *frame,
+			       uint16_t *hdr_flags)
+{
+	if (g->version == 1) {
+		uint32_t per = GUEST_PAGE_SIZE / sizeof(struct grant_entry_v1);
+		struct grant_entry_v1 *e;
+
+		if (ref / per >= GNTTAB_MAX_FRAMES || !g->host[ref / per])
+			return NULL;
+		e = (struct grant_entry_v1 *)g->host[ref / per] + ref % per;
+		*domid = __atomic_load_n(&e->domid, __ATOMIC_ACQUIRE);
+		*frame = __atomic_load_n(&e->frame, __ATOMIC_ACQUIRE);
+		*hdr_flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+		return &e->flags;
+	} else {
+		uint32_t per = GUEST_PAGE_SIZE / sizeof(union grant_entry_v2);
+		uint32_t sper = GUEST_PAGE_SIZE / sizeof(grant_status_t);
+		union grant_entry_v2 *e;
+
+		if (ref / per >= GNTTAB_MAX_FRAMES || !g->host[ref / per] ||
+		    ref / sper >= GNTTAB_MAX_STATUS_FRAMES ||
+		    !g->host[GNTTAB_MAX_FRAMES + ref / sper])
+			return NULL;
+		e = (union grant_entry_v2 *)g->host[ref / per] + ref % per;
+		*domid = __atomic_load_n(&e->hdr.domid, __ATOMIC_ACQUIRE);
+		*frame = __atomic_load_n(&e->full_page.frame, __ATOMIC_ACQUIRE);
+		*hdr_flags = __atomic_load_n(&e->hdr.flags, __ATOMIC_ACQUIRE);
+		return (grant_status_t *)g->host[GNTTAB_MAX_FRAMES + ref / sper] +
+		       ref % sper;
+	}
+}
+
+void *gnttab_map_ref(struct domain *d, uint32_t ref, bool write, int *err)
+{
+	struct gnttab *g = &d->gnttab;
+	uint16_t domid, flags, *busy;
+	uint16_t use = write ? (GTF_reading | GTF_writing) : GTF_reading;
+	uint64_t frame;
+	void *page = NULL;
+
+	*err = -EINVAL;
+	if (ref >= GNTTAB_MAX_REFS)
+		return NULL;
+	pthread_mutex_lock(&d->lock);
+	busy = gnttab_locate(g, ref, &domid, &frame, &flags);
+	if (!busy)
+		goto out;
+	/* The type and permissions are in the entry's flags (both
+	 * versions); v2 keeps the in-use bits in the status word. */
+	if ((flags & GTF_type_mask) != GTF_permit_access || domid != 0 ||
+	    (write && (flags & GTF_readonly))) {
+		*err = -EACCES;
+		goto out;
+	}
+	page = gmem_ptr(&d->mem, frame << 12, GUEST_PAGE_SIZE);
+	if (!page)
+		goto out;
+	/* Set the in-use bits atomically; if the guest changed the entry
+	 * meanwhile (v1: same word), give up rather than guess. */
+	if (g->version == 1) {
+		uint16_t old = flags;
+
+		if (!__atomic_compare_exchange_n(busy, &old, old | use, false,
+						 __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE)) {
+			*err = -EBUSY;
+			page = NULL;
+			goto out;
+		}
+	} else {
+		__atomic_or_fetch(busy, use, __ATOMIC_ACQ_REL);
+	}
+	g->readers[ref]++;
+	if (write)
+		g->writers[ref]++;
+	*err = 0;
+out:
+	pthread_mutex_unlock(&d->lock);
+	return page;
+}
+
+void gnttab_unmap_ref(struct domain *d, uint32_t ref, bool write)
+{
+	struct gnttab *g = &d->gnttab;
+	uint16_t domid, flags, *busy, clear = 0;
+	uint64_t frame;
+
+	if (ref >= GNTTAB_MAX_REFS)
+		return;
+	pthread_mutex_lock(&d->lock);
+	if (g->readers[ref] == 0) {
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	if (write && g->writers[ref] && --g->writers[ref] == 0)
+		clear |= GTF_writing;
+	if (--g->readers[ref] == 0)
+		clear |= GTF_reading;
+	busy = gnttab_locate(g, ref, &domid, &frame, &flags);
+	if (busy && clear)
+		__atomic_and_fetch(busy, (uint16_t)~clear, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&d->lock);
+}
+
+uint32_t gnttab_nr_frames(const struct gnttab *g)
 {
 	uint32_t n = 0;
 
@@ -86,7 +176,7 @@ static uint32_t gnttab_nr_frames(const struct gnttab *g)
 
 /* Puts page i of our grant memfd at gpfn (or removes it when gpfn is 0)
  * with its own KVM memory slot.  Caller holds d->lock. */
-static int gnttab_slot(struct domain *d, unsigned i, uint64_t gpfn)
+int gnttab_slot(struct domain *d, unsigned i, uint64_t gpfn)
 {
 	struct gnttab *g = &d->gnttab;
 	struct kvm_userspace_memory_region r = {
@@ -144,99 +234,4 @@ long gnttab_map_frame(struct domain *d, uint64_t idx, uint64_t gpfn)
 	memset(g->host[i], 0, GUEST_PAGE_SIZE);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
-}
-
-static long gnttab_query_size(struct vcpu *v, uint64_t uop)
-{
-	struct gnttab_query_size_arg q;
-
-	if (vcpu_copy_from_guest(v, uop, &q, sizeof(q)))
-		return -EFAULT;
-	if (!gnttab_dom_ok(v->dom, q.dom)) {
-		q.status = GNTST_permission_denied;
-	} else {
-		q.nr_frames = gnttab_nr_frames(&v->dom->gnttab);
-		q.max_nr_frames = GNTTAB_MAX_FRAMES;
-		q.status = GNTST_okay;
-	}
-	return vcpu_copy_to_guest(v, uop, &q, sizeof(q));
-}
-
-static long gnttab_set_version(struct vcpu *v, uint64_t uop)
-{
-	struct gnttab_set_version s;
-	struct gnttab *g = &v->dom->gnttab;
-
-	if (vcpu_copy_from_guest(v, uop, &s, sizeof(s)))
-		return -EFAULT;
-	if (s.version != 1 && s.version != 2)
-		return -EINVAL;
-	pthread_mutex_lock(&v->dom->lock);
-	/* Xen refuses to switch while grants are in use; no backend maps
-	 * grants yet, so a switch only has to forget the status frames. */
-	if (s.version != g->version) {
-		for (unsigned i = GNTTAB_MAX_FRAMES; i < GNTTAB_NR_PAGES; i++) {
-			gnttab_slot(v->dom, i, 0);
-			g->gpfn[i] = 0;
-			g->host[i] = NULL;
-		}
-	}
-	g->version = s.version;
-	pthread_mutex_unlock(&v->dom->lock);
-	return vcpu_copy_to_guest(v, uop, &s, sizeof(s));
-}
-
-static long gnttab_get_version(struct vcpu *v, uint64_t uop)
-{
-	struct gnttab_get_version gv;
-
-	if (vcpu_copy_from_guest(v, uop, &gv, sizeof(gv)))
-		return -EFAULT;
-	if (!gnttab_dom_ok(v->dom, gv.dom))
-		return -EPERM;
-	gv.version = v->dom->gnttab.version;
-	return vcpu_copy_to_guest(v, uop, &gv, sizeof(gv));
-}
-
-static long gnttab_get_status_frames(struct vcpu *v, uint64_t uop)
-{
-	struct gnttab_get_status_frames_arg s;
-	struct gnttab *g = &v->dom->gnttab;
-
-	if (vcpu_copy_from_guest(v, uop, &s, sizeof(s)))
-		return -EFAULT;
-	if (!gnttab_dom_ok(v->dom, s.dom) || g->version != 2 ||
-	    s.nr_frames > GNTTAB_MAX_STATUS_FRAMES) {
-		s.status = GNTST_general_error;
-	} else {
-		for (uint32_t i = 0; i < s.nr_frames; i++)
-			if (vcpu_copy_to_guest(v, s.frame_list + 8 * i,
-					       &g->gpfn[GNTTAB_MAX_FRAMES + i], 8))
-				return -EFAULT;
-		s.status = GNTST_okay;
-	}
-	return vcpu_copy_to_guest(v, uop, &s, sizeof(s));
-}
-
-long gnttab_hypercall(struct vcpu *v, uint64_t cmd, uint64_t uop,
-		      uint64_t count)
-{
-	/* The queries take exactly one argument structure. */
-	if (count != 1 && cmd != GNTTABOP_copy)
-		return -EINVAL;
-	switch (cmd) {
-	case GNTTABOP_query_size:
-		return gnttab_query_size(v, uop);
-	case GNTTABOP_set_version:
-		return gnttab_set_version(v, uop);
-	case GNTTABOP_get_version:
-		return gnttab_get_version(v, uop);
-	case GNTTABOP_get_status_frames:
-		return gnttab_get_status_frames(v, uop);
-	default:
-		/* setup_table is the PV interface; map/unmap/copy/transfer
-		 * are for the backend side (domain 0). */
-		log_unimplemented("grant_table_op", cmd, 0);
-		return -ENOSYS;
-	}
 }
