@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "xl/config.h"
+#include "xl/diskspec.h"
 #include "xl/kxl.h"
 
 /* Every key kxl knows; the rest are warned about and ignored, as xl
@@ -32,7 +33,11 @@ static const char *const actions[] = {
 	"coredump-destroy", "coredump-restart", "soft-reset", NULL,
 };
 
+#define CREATE_MAX_DISKS 16
+
 struct create_spec {
+	struct diskspec disks[CREATE_MAX_DISKS];
+	unsigned nr_disks;
 	char name[64];
 	char uuid[37];
 	char kernel[PATH_MAX];
@@ -161,6 +166,38 @@ static bool valid_uuid(const char *s)
 	return true;
 }
 
+/* Every disk is parsed and checked here, before anything exists: the
+ * syntax, that the target is there, and that no two disks clash. */
+static int spec_disks(const struct xl_config *c, struct create_spec *s)
+{
+	const struct cfg_entry *e = cfg_get(c, "disk");
+	char err[512], msg[600];
+
+	if (!e)
+		return 0;
+	if (e->val.type != CFG_LIST)
+		return spec_error(c, "disk", "expected a list [ '...', ... ]");
+	if (e->val.nitems > CREATE_MAX_DISKS)
+		return spec_error(c, "disk", "too many disks (16 at most)");
+	for (size_t i = 0; i < e->val.nitems; i++) {
+		struct diskspec *d = &s->disks[s->nr_disks];
+
+		if (diskspec_parse(e->val.items[i], d, err, sizeof(err)) < 0)
+			return spec_error(c, "disk", err);
+		if (d->target[0] && !d->script[0] && access(d->target, F_OK) < 0) {
+			snprintf(msg, sizeof(msg), "'%s': %s", d->target,
+				 strerror(errno));
+			return spec_error(c, "disk", msg);
+		}
+		for (unsigned j = 0; j < s->nr_disks; j++)
+			if (diskspec_conflict(&s->disks[j], d, true, err,
+					      sizeof(err)) < 0)
+				return spec_error(c, "disk", err);
+		s->nr_disks++;
+	}
+	return 0;
+}
+
 static int spec_build(const struct xl_config *c, struct create_spec *s)
 {
 	const char *v;
@@ -241,11 +278,7 @@ static int spec_build(const struct xl_config *c, struct create_spec *s)
 			 root ? "root=" : "", root ? root : "",
 			 root && extra ? " " : "", extra ? extra : "");
 	}
-	if (cfg_get(c, "disk") || cfg_get(c, "vif"))
-		fprintf(stderr, "kxl: warning: %s: disk and vif devices are "
-				"not implemented yet: ignored\n",
-			c->file);
-	return 0;
+	return spec_disks(c, s);
 }
 
 static void json_str(const char *key, const char *v, bool comma)
@@ -275,7 +308,26 @@ static void spec_print_json(const struct create_spec *s)
 	json_str("kernel", s->kernel, true);
 	json_str("ramdisk", s->ramdisk, true);
 	json_str("cmdline", s->cmdline, false);
-	printf("  },\n  \"disks\": [],\n  \"nics\": [],\n");
+	printf("  },\n  \"disks\": [");
+	for (unsigned i = 0; i < s->nr_disks; i++) {
+		const struct diskspec *d = &s->disks[i];
+
+		printf("%s\n    {\n", i ? "," : "");
+		json_str("pdev_path", d->target, true);
+		json_str("vdev", d->vdev, true);
+		printf("    \"virtual_device\": %u,\n", d->vdev_number);
+		json_str("backend", d->backend == DISKSPEC_BACKEND_PHY ? "phy"
+				    : d->backend == DISKSPEC_BACKEND_FILE ? "file"
+									  : "auto",
+			 true);
+		json_str("format", d->format == DISKSPEC_FORMAT_QCOW2 ? "qcow2"
+				   : d->format == DISKSPEC_FORMAT_EMPTY ? "empty"
+									: "raw",
+			 true);
+		printf("    \"readwrite\": %s,\n", d->readonly ? "false" : "true");
+		printf("    \"is_cdrom\": %s\n    }", d->is_cdrom ? "true" : "false");
+	}
+	printf("%s],\n  \"nics\": [],\n", s->nr_disks ? "\n  " : "");
 	json_str("on_poweroff", s->on_poweroff, true);
 	json_str("on_reboot", s->on_reboot, true);
 	json_str("on_crash", s->on_crash, true);
@@ -439,6 +491,7 @@ int main_create(int argc, char **argv)
 	struct xl_config cfg;
 	struct create_spec spec;
 	struct kxl_dom dom;
+	bool cfg_has_vif;
 	int c, ret;
 
 	optind = 1;
@@ -478,12 +531,26 @@ int main_create(int argc, char **argv)
 		}
 	}
 	ret = spec_build(&cfg, &spec);
+	cfg_has_vif = cfg_get(&cfg, "vif") != NULL;
 	cfg_free(&cfg);
 	if (ret < 0)
 		return EXIT_FAILURE;
 	if (dry) {
 		spec_print_json(&spec);
 		return EXIT_SUCCESS;
+	}
+	if (spec.nr_disks) {
+		fprintf(stderr, "kxl: %s: disk devices are not supported yet "
+				"(the block backend is not there): refusing to "
+				"start %s without them\n",
+			file, spec.name);
+		return EXIT_FAILURE;
+	}
+	if (cfg_has_vif) {
+		fprintf(stderr, "kxl: %s: network devices are not supported "
+				"yet: refusing to start %s without them\n",
+			file, spec.name);
+		return EXIT_FAILURE;
 	}
 
 	memset(&dom, 0, sizeof(dom));

@@ -36,6 +36,24 @@ else
 	fail "errors: config error" "$(cat "$out" | tr '\n' '|')"
 fi
 
+# Disk specs (xl and xm syntax) are checked before anything is created.
+truncate -s 16M "$tmp/disk.img"
+printf 'name = "d"\nkernel = "build/images/vmlinuz"\ndisk = [ %s,\n  %s ]\n' \
+	"'file:$tmp/disk.img,xvda,w'" "'tap:qcow2:$tmp/missing.qcow2,xvdb,r'" >"$tmp/disk.cfg"
+if ! "$BUILD/bin/kxl" create -n "$tmp/disk.cfg" >"$out" 2>&1 &&
+	grep -q "$tmp/disk.cfg:4: disk: '$tmp/missing.qcow2': No such file or directory" "$out"; then
+	pass "errors: a missing disk image is refused, naming file, line and key"
+else
+	fail "errors: missing disk image" "$(cat "$out" | tr '\n' '|')"
+fi
+printf 'name = "d"\nkernel = "build/images/vmlinuz"\ndisk = [ %s, %s ]\n' \
+	"'phy:$tmp/disk.img,sda1,w'" "'vdev=xvdb,access=ro,target=$tmp/disk.img'" >"$tmp/disk.cfg"
+if ! "$BUILD/bin/kxl" create -n "$tmp/disk.cfg" >"$out" 2>&1 && grep -q "opens it writable without w!" "$out"; then
+	pass "errors: the same image writable twice without w! is refused"
+else
+	fail "errors: shared writable image" "$(cat "$out" | tr '\n' '|')"
+fi
+
 boot_guest "$out" 120 examples/demo.cfg name=wdt-test on_watchdog=destroy \
 	"extra=console=hvc0 quiet kxen.test=watchdog"
 if grep -q '^WATCHDOG-STILL-ALIVE' "$out" && grep -q 'has shut down, reason code 4 0x4' "$out" &&
