@@ -41,7 +41,7 @@ truncate -s 16M "$tmp/disk.img"
 printf 'name = "d"\nkernel = "build/images/vmlinuz"\ndisk = [ %s,\n  %s ]\n' \
 	"'file:$tmp/disk.img,xvda,w'" "'tap:qcow2:$tmp/missing.qcow2,xvdb,r'" >"$tmp/disk.cfg"
 if ! "$BUILD/bin/kxl" create -n "$tmp/disk.cfg" >"$out" 2>&1 &&
-	grep -q "$tmp/disk.cfg:4: disk: '$tmp/missing.qcow2': No such file or directory" "$out"; then
+	grep -q "$tmp/disk.cfg:3: disk: '$tmp/missing.qcow2': No such file or directory" "$out"; then
 	pass "errors: a missing disk image is refused, naming file, line and key"
 else
 	fail "errors: missing disk image" "$(cat "$out" | tr '\n' '|')"
