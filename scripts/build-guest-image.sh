@@ -154,6 +154,15 @@ if stale "$initrd" /bin/busybox "$MODDIR/modules.dep" "${tools[@]}" "${tests[@]}
 	for t in "${tests[@]}"; do
 		cp "$t" "$stage/tests/"
 	done
+	# No init system here: the kernel's orderly power-off and reboot (as
+	# asked for through xenstore's control/shutdown) run /sbin/poweroff
+	# and /sbin/reboot, whose busybox versions only signal PID 1, a
+	# shell that ignores them.  Do what an init would do on that signal.
+	for a in poweroff reboot halt; do
+		rm -f "$stage/sbin/$a"
+		printf '#!/bin/sh\nsync\nexec /bin/busybox %s -f\n' "$a" >"$stage/sbin/$a"
+		chmod 755 "$stage/sbin/$a"
+	done
 	for p in $HOST_PROGRAMS; do
 		host_program_install "$stage" "$p"
 	done

@@ -23,6 +23,8 @@ PACKAGES=(
 	qemu-system-x86 busybox-static xenstore-utils
 	# build tools
 	gcc make pkg-config bc flex bison libelf-dev kmod cpio
+	# the xenstore fuzz target (libFuzzer needs clang's runtime)
+	clang-14 libclang-rt-14-dev
 	# libraries
 	libxen-dev libcmocka-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev libbz2-dev
 	# compression tools (kernel images, initramfs), disks and networking

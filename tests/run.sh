@@ -1,10 +1,14 @@
 #!/bin/bash
-# tests/run.sh --unit|--guest|--all BUILD_DIR: kxen's test runner (make test, unit-test,
-# guest-test).
+# tests/run.sh --unit|--host|--guest|--all BUILD_DIR: kxen's test runner (make test,
+# unit-test, host-test, guest-test).
 #
 # Unit tests: every executable BUILD_DIR/tests/test_* (cmocka), run in the repository root.
 # Each test case is a result; a binary that crashes, times out or fails without saying which
 # case failed counts as one failure.
+#
+# Host tests: every tests/host/test_*.sh (see tests/host/lib.sh), run on this machine, no guest
+# needed (kxend against real xenstore clients, a fake guest ring, the fuzz smoke run), with
+# BUILD and KXEN_ROOT set; counted like guest tests.
 #
 # Guest tests: every tests/guest/test_*.sh (see tests/guest/lib.sh), run with bash in the
 # repository root with BUILD and KXEN_ROOT set; each "PASS: ..." or "FAIL: ...: ..." line they
@@ -16,12 +20,13 @@
 # Prints one line per result, then, as the very last line, "N passed, N failed"; exits 0 iff
 # nothing failed.  Full output of each test binary and script: BUILD_DIR/test-logs/.
 # Environment: KXEN_UNIT_TIMEOUT (seconds per unit binary, default 300),
+# KXEN_HOST_TEST_TIMEOUT (seconds per host script, default 300),
 # KXEN_GUEST_TEST_TIMEOUT (seconds per guest script, default 900), and those of
 # scripts/testhost/run.sh (KXEN_TESTHOST_TIMEOUT for the whole test host run).
 set -uo pipefail
 
 usage() {
-	echo "usage: $0 --unit|--guest|--all BUILD_DIR" >&2
+	echo "usage: $0 --unit|--host|--guest|--all BUILD_DIR" >&2
 	exit 2
 }
 [[ $# -eq 2 ]] || usage
@@ -113,6 +118,45 @@ run_unit() {
 	done
 }
 
+# --- host tests -------------------------------------------------------------------------------
+
+run_host() {
+	local script name log rc nfail npass line
+	local limit=${KXEN_HOST_TEST_TIMEOUT:-300}
+	local -a scripts=()
+	mkdir -p "$LOGS/host"
+	for script in tests/host/test_*.sh; do
+		[[ -f $script ]] && scripts+=("$script")
+	done
+	if [[ ${#scripts[@]} -eq 0 ]]; then
+		echo "# host: no tests/host/test_*.sh"
+		return
+	fi
+	for script in "${scripts[@]}"; do
+		name=host/$(basename "$script" .sh)
+		log=$LOGS/$name.log
+		BUILD=$BUILD KXEN_ROOT=$ROOT timeout -k 10 "$limit" bash "$script" </dev/null \
+			>"$log" 2>&1
+		rc=$?
+		while IFS= read -r line; do
+			case $line in
+			"PASS: "*) echo "$line"; passed=$((passed + 1)) ;;
+			"FAIL: "*) echo "$line"; failed=$((failed + 1)) ;;
+			esac
+		done < <(grep -E '^(PASS|FAIL): ' "$log")
+		npass=$(grep -c '^PASS: ' "$log")
+		nfail=$(grep -c '^FAIL: ' "$log")
+		if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+			fail "$name" "timed out after $limit s (log: $log)"
+		elif [[ $rc -ne 0 && $nfail -eq 0 ]]; then
+			fail "$name" "exited with status $rc; last output:\
+ $(tail -n 3 "$log" | tr '\n' '|') (log: $log)"
+		elif [[ $npass -eq 0 && $nfail -eq 0 ]]; then
+			fail "$name" "printed no PASS or FAIL line (log: $log)"
+		fi
+	done
+}
+
 # --- guest tests ------------------------------------------------------------------------------
 
 # Runs every guest test script here and prints its result lines, then "# guest-tests-done".
@@ -187,8 +231,9 @@ run_guest() {
 
 case $mode in
 --unit) run_unit ;;
+--host) run_host ;;
 --guest) mkdir -p "$LOGS"; run_guest ;;
---all) run_unit; mkdir -p "$LOGS"; run_guest ;;
+--all) run_unit; run_host; mkdir -p "$LOGS"; run_guest ;;
 --guest-here) guest_here; exit 0 ;;
 *) usage ;;
 esac
