@@ -9,21 +9,8 @@
 # file supplies both when a script is run by hand, and changes to KXEN_ROOT.
 # shellcheck shell=bash
 
-: "${KXEN_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-: "${BUILD:=$KXEN_ROOT/build}"
-export KXEN_ROOT BUILD
-cd "$KXEN_ROOT" || exit 1
-
-# pass NAME: report a passed check.
-pass() {
-	echo "PASS: $1"
-}
-
-# fail NAME REASON: report a failed check; REASON is flattened to one line.
-fail() {
-	local reason=${2:-no reason given}
-	echo "FAIL: $1: ${reason//$'\n'/ | }"
-}
+# BUILD, KXEN_ROOT, the working directory, pass and fail.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 # _stamp: copy stdin to stdout, each line prefixed with the host's time of arrival in seconds
 # since the epoch, with microseconds ("1795317559.377123 line").
