@@ -14,6 +14,7 @@
 # "KXEN-GUEST-INIT-OK" on the console, then acts on kxen.test= from the kernel command line:
 #   kxen.test=NAME   run /tests/NAME.sh with sh, then power off
 #   kxen.test=shell  an interactive shell on the console; power off when it exits
+#   kxen.noblk       xen-blkfront is not loaded (tests that act as the block frontend)
 #   (none)           the demo: prints `uname -r` ("6.1.0-50-cloud-amd64"), "processors: N"
 #                    and /proc/meminfo's "MemTotal:" line, then powers off
 # Root on a disk, as a normal initramfs does it:
@@ -37,8 +38,9 @@ BOOT_MODULES="xen-blkfront xen-netfront virtio_pci virtio_blk"  # loaded by /ini
 # them built in (modules.builtin), so nothing is added for them today.
 ROOT_MODULES="ext4 jbd2 mbcache crc16 crc32c_generic"
 # Carried (when they are modules) for tests to insmod from /lib/modules, not loaded: host-side
-# networking for nested tests, and the Xen user-space interfaces (privcmd for hypercall probes).
-EXTRA_MODULES="bridge tun veth xen-privcmd xen-evtchn xen-gntdev xenfs xen_wdt"
+# networking for nested tests, and the Xen user-space interfaces (privcmd for hypercall probes,
+# evtchn and gntalloc for a frontend in user space).
+EXTRA_MODULES="bridge tun veth xen-privcmd xen-evtchn xen-gntdev xen-gntalloc xenfs xen_wdt"
 
 die() { echo "build-guest-image: error: $*" >&2; exit 1; }
 [[ $# -eq 1 ]] || die "usage: $0 BUILD_DIR"
@@ -90,6 +92,7 @@ rootmode=ro
 rootfstype=ext4
 rootflags=
 rootwait=20
+noblk=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kxen.test=*) test=${arg#kxen.test=} ;;
@@ -99,11 +102,13 @@ for arg in $(cat /proc/cmdline); do
 	rootfstype=*) rootfstype=${arg#rootfstype=} ;;
 	rootflags=*) rootflags=${arg#rootflags=} ;;
 	kxen.rootwait=*) rootwait=${arg#kxen.rootwait=} ;;
+	kxen.noblk) noblk=1 ;;
 	esac
 done
 
 if [ -z "$realroot" ]; then
 	for m in $(cat /lib/modules/boot); do
+		[ -n "$noblk" ] && [ "$m" = xen-blkfront.ko ] && continue
 		insmod "/lib/modules/$m" || echo "kxen-guest: insmod $m failed"
 	done
 fi
