@@ -11,9 +11,10 @@ objs = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 COMMON_SRCS := $(wildcard src/common/*.c)
 # The domain process's parts that unit tests link without KVM or vCPUs.
 DOMCORE_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c src/domain/gnttab.c
-# Pure backend logic (ring protocols, no I/O): unit-tested, linked into
-# kxen-domain through libbackends.
-BECORE_SRCS := $(wildcard src/backends/*_ring.c)
+# Backend code that unit tests link: the pure ring protocols (no I/O) and
+# the block storage engines (io_uring, qemu-nbd); linked into kxen-domain
+# through libbackends.
+BECORE_SRCS := $(wildcard src/backends/*_ring.c src/backends/blk_storage*.c)
 DOMAIN_SRCS := $(filter-out $(DOMCORE_SRCS) $(BECORE_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
 XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c src/xl/vifspec.c)
 XL_SRCS := $(filter-out $(XLCFG_SRCS),$(wildcard src/xl/*.c))
@@ -86,7 +87,7 @@ $(LIBBECORE): $(call objs,$(BECORE_SRCS))
 
 $(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBECORE) $(LIBDOMCORE) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -lpthread -lutil
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -luring -lnbd -lpthread -lutil
 
 $(BUILD)/bin/kxl: $(call objs,$(XL_SRCS)) $(LIBXLCFG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -104,7 +105,7 @@ $(BUILD)/bin/kxen-kvm-check: $(call objs,src/tools/kvm_xen_check.c)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBBECORE) $(LIBDOMCORE) $(LIBXLCFG) $(LIBXS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIBBECORE) $(LIBDOMCORE) $(LIBXLCFG) $(LIBXS) \
-		$(LIBCOMMON) -lcmocka $(LDLIBS_COMPRESS) -lpthread
+		$(LIBCOMMON) -lcmocka $(LDLIBS_COMPRESS) -luring -lnbd -lpthread
 
 # Host test programs (tests/host/*.c): libxenstore clients and the fake guest.
 $(BUILD)/host-tests/%: tests/host/%.c $(LIBXS) $(LIBCOMMON)
