@@ -16,7 +16,7 @@ DOMCORE_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c src/domai
 # through libbackends.
 BECORE_SRCS := $(wildcard src/backends/*_ring.c src/backends/blk_storage*.c)
 DOMAIN_SRCS := $(filter-out $(DOMCORE_SRCS) $(BECORE_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
-XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c src/xl/vifspec.c)
+XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c src/xl/vifspec.c src/xl/devnodes.c)
 XL_SRCS := $(filter-out $(XLCFG_SRCS),$(wildcard src/xl/*.c))
 KXEND_SRCS := $(wildcard src/kxend/*.c)
 XS_SRCS := $(wildcard src/xenstore/*.c)
@@ -85,13 +85,13 @@ $(LIBBECORE): $(call objs,$(BECORE_SRCS))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBECORE) $(LIBDOMCORE) $(LIBCOMMON)
+$(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBECORE) $(LIBDOMCORE) $(LIBXLCFG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -luring -lnbd -lpthread -lutil
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -luring -lnbd -lxenstore -lpthread -lutil
 
 $(BUILD)/bin/kxl: $(call objs,$(XL_SRCS)) $(LIBXLCFG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ -lxenstore -lpthread
 
 $(BUILD)/bin/kxend: $(call objs,$(KXEND_SRCS)) $(LIBXS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)

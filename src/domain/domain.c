@@ -24,6 +24,7 @@
 #include "domain/boot/pvh.h"
 #include "domain/cpuid.h"
 #include "domain/vcpu.h"
+#include "domain/backends.h"
 #include "domain/xs_client.h"
 
 /* KVM_XEN_HVM_CONFIG bits this process cannot work without. */
@@ -258,8 +259,12 @@ int domain_build(struct domain *d, const struct domain_config *cfg)
 	ret = console_backend_create(d);
 	if (ret)
 		return ret;
-	/* Last: the tree names the console's port and page. */
-	return xs_client_attach(d);
+	/* The tree names the console's port and page. */
+	ret = xs_client_attach(d);
+	if (ret)
+		return ret;
+	/* Last: devices live in the domain's tree. */
+	return backends_start(d);
 }
 
 void domain_request_shutdown(struct domain *d, int reason)
@@ -298,6 +303,7 @@ void domain_stop(struct domain *d)
 void domain_teardown(struct domain *d)
 {
 	domain_stop(d);
+	backends_stop(d);
 	xs_client_detach(d);
 	console_backend_destroy(d);
 	for (unsigned i = 0; i < DOMAIN_MAX_VCPUS; i++)

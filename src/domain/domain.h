@@ -25,6 +25,7 @@
 #include "domain/gnttab.h"
 
 #define DOMAIN_MAX_VCPUS 64
+#define DOMAIN_MAX_DISKS 16
 
 /* Xen's shutdown reasons (SHUTDOWN_* in sched.h) plus our own for a
  * domain that stopped because the host side gave up on it. */
@@ -71,6 +72,8 @@ struct domain_config {
 	bool console_pty;           /* allocate a pty for the console */
 	int on_poweroff, on_reboot, on_crash, on_watchdog; /* ACTION_* */
 	bool paused;                /* start with vCPUs not running */
+	const char *disks[DOMAIN_MAX_DISKS]; /* xl disk specs */
+	unsigned nr_disks;
 };
 
 /* What to do when the guest shuts down (xl.cfg on_poweroff etc.). */
@@ -110,6 +113,7 @@ struct domain {
 
 	struct console_backend *console;
 	struct xs_client *xs;       /* connection to kxend, NULL if none */
+	struct backends *backends;  /* device backends (backends.h) */
 
 	/* Watchdogs (SCHEDOP_watchdog): deadlines in CLOCK_MONOTONIC ns,
 	 * 0 when the slot is free. */

@@ -163,6 +163,46 @@ int evtchn_alloc_backend(struct domain *d, int eventfd)
 	return port;
 }
 
+int evtchn_bind_backend(struct domain *d, uint32_t port, int eventfd)
+{
+	struct evtchn_port *e;
+	int ret = 0;
+
+	if (!port_valid(port) || eventfd < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	e = &d->evtchn.port[port];
+	if (e->state != EVTCHN_UNBOUND || e->remote_dom != 0) {
+		ret = -EINVAL;
+	} else {
+		e->state = EVTCHN_INTERDOMAIN;
+		e->remote_port = port;
+		e->backend_fd = eventfd;
+		e->guest_owned = 1;
+		evtchn_kernel_assign(d, port);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+void evtchn_unbind_backend(struct domain *d, uint32_t port, int eventfd)
+{
+	struct evtchn_port *e;
+
+	if (!port_valid(port))
+		return;
+	pthread_mutex_lock(&d->lock);
+	e = &d->evtchn.port[port];
+	if (e->state == EVTCHN_INTERDOMAIN && e->backend_fd == eventfd) {
+		/* As in Xen: the guest's end waits for a new bind. */
+		evtchn_kernel_deassign(d, port);
+		e->state = EVTCHN_UNBOUND;
+		e->backend_fd = -1;
+		e->guest_owned = 0;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* GSIs we route to event channels start here, clear of the 24 an IOAPIC
  * would use (we have none, but keep the numbers unambiguous). */
 #define EVTCHN_GSI_BASE 32
@@ -441,8 +481,9 @@ static long evtchn_op_close(struct vcpu *v, uint64_t arg)
 		pthread_mutex_unlock(&d->lock);
 		return -EINVAL;
 	}
-	if (e->backend_fd >= 0) {
-		/* The backend owns its end; the guest only disconnects. */
+	if (e->backend_fd >= 0 && !e->guest_owned) {
+		/* Ports we allocated for the console and the store are
+		 * ours; the guest only disconnects. */
 		pthread_mutex_unlock(&d->lock);
 		log_warnx("guest closed backend port %u: refused", c.port);
 		return -EPERM;

@@ -35,6 +35,9 @@ struct evtchn_port {
 	uint32_t virq;         /* VIRQ ports */
 	uint32_t remote_port;  /* INTERDOMAIN */
 	int backend_fd;        /* INTERDOMAIN to a local backend: eventfd */
+	uint8_t guest_owned;   /* the guest allocated it (a frontend's
+				  port a backend bound): the guest may
+				  close it */
 };
 
 #define EVTCHN_MAX_IRQFDS 16
@@ -62,6 +65,14 @@ int evtchn_notify_guest(struct domain *d, uint32_t port);
  * an interdomain channel).  The guest's EVTCHNOP_send on it signals
  * `eventfd`.  Returns the port, or -errno. */
 int evtchn_alloc_backend(struct domain *d, int eventfd);
+
+/* Binds the guest's unbound port offered to domain 0 (a frontend's
+ * EVTCHNOP_alloc_unbound) to a backend in this process: the guest's sends
+ * signal `eventfd`.  0, or -EINVAL for a port in any other state. */
+int evtchn_bind_backend(struct domain *d, uint32_t port, int eventfd);
+/* Undoes it, if the port is still bound to `eventfd` (the guest may have
+ * closed it, and reused the number, meanwhile). */
+void evtchn_unbind_backend(struct domain *d, uint32_t port, int eventfd);
 
 /* Makes every write to `eventfd` raise `port` in the guest, inside KVM
  * (irqfd routed to a Xen event channel), so another process holding only

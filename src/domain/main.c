@@ -13,6 +13,7 @@
 
 #include "backends/console.h"
 #include "common/log.h"
+#include "domain/backends.h"
 #include "domain/domain.h"
 #include "domain/loop.h"
 #include "domain/timer.h"
@@ -71,6 +72,7 @@ static void usage(void)
 		"  --console-log FILE append console output to FILE\n"
 		"  --console-stdio    console on stdin/stdout\n"
 		"  --console-pty      console on a new pty (path printed)\n"
+		"  --disk SPEC        a disk, in xl's disk syntax (repeatable)\n"
 		"  --on-poweroff A, --on-reboot A, --on-crash A, "
 		"--on-watchdog A\n"
 		"                     destroy|restart|preserve|...\n"
@@ -83,7 +85,7 @@ static void parse_args(int argc, char **argv, struct domain_config *cfg)
 	enum {
 		O_NAME = 256, O_DOMID, O_UUID, O_MEMORY, O_VCPUS, O_KERNEL,
 		O_RAMDISK, O_CMDLINE, O_CLOG, O_CSTDIO, O_CPTY, O_POWEROFF,
-		O_REBOOT, O_CRASH, O_WATCHDOG, O_PAUSED,
+		O_REBOOT, O_CRASH, O_WATCHDOG, O_PAUSED, O_DISK,
 	};
 	static const struct option opts[] = {
 		{"name", 1, NULL, O_NAME},
@@ -102,6 +104,7 @@ static void parse_args(int argc, char **argv, struct domain_config *cfg)
 		{"on-crash", 1, NULL, O_CRASH},
 		{"on-watchdog", 1, NULL, O_WATCHDOG},
 		{"paused", 0, NULL, O_PAUSED},
+		{"disk", 1, NULL, O_DISK},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -133,6 +136,12 @@ static void parse_args(int argc, char **argv, struct domain_config *cfg)
 		case O_CRASH: cfg->on_crash = parse_action(optarg); break;
 		case O_WATCHDOG: cfg->on_watchdog = parse_action(optarg); break;
 		case O_PAUSED: cfg->paused = true; break;
+		case O_DISK:
+			if (cfg->nr_disks == DOMAIN_MAX_DISKS)
+				fatalx("too many disks (%d at most)",
+				       DOMAIN_MAX_DISKS);
+			cfg->disks[cfg->nr_disks++] = optarg;
+			break;
 		case 'v': log_set_verbose(1); break;
 		default: usage();
 		}

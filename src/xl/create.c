@@ -1,12 +1,14 @@
 /* kxl create: read an xl.cfg (or xm-era) file, validate it completely,
  * then start the domain's process.  Nothing is created before the whole
  * configuration is known to be good. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xenstore.h>
 
 #include "xl/config.h"
 #include "xl/diskspec.h"
 #include "xl/kxl.h"
+#include "xl/vifspec.h"
 
 /* Every key kxl knows; the rest are warned about and ignored, as xl
  * ignores keys it does not use. */
@@ -34,12 +38,22 @@ static const char *const actions[] = {
 };
 
 #define CREATE_MAX_DISKS 16
+#define CREATE_MAX_VIFS 16
+#define CREATE_MAX_CPUS_ITEMS 64 /* cpus = [ ... ]: one per vCPU */
 
 struct create_spec {
 	struct diskspec disks[CREATE_MAX_DISKS];
 	unsigned nr_disks;
+	struct vifspec vifs[CREATE_MAX_VIFS];
+	unsigned nr_vifs;
 	char name[64];
-	char uuid[37];
+	char uuid[37];	 /* lower case */
+	bool uuid_given; /* else drawn at random for this boot */
+	/* cpus: a string (one affinity for every vCPU) or a list (one per
+	 * vCPU), each checked but kept as written. */
+	char cpus[CREATE_MAX_CPUS_ITEMS][64];
+	unsigned nr_cpus;
+	bool cpus_list;
 	char kernel[PATH_MAX];
 	char ramdisk[PATH_MAX];
 	char cmdline[4096];
@@ -59,6 +73,29 @@ static int spec_error(const struct xl_config *c, const char *key,
 	else
 		fprintf(stderr, "kxl: %s: %s: %s\n", c->file, key, msg);
 	return -1;
+}
+
+static void spec_warn(const struct xl_config *c, const char *key,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* "kxl: warning: FILE:LINE: KEY: message", for what is accepted but has no
+ * effect. */
+static void spec_warn(const struct xl_config *c, const char *key,
+		      const char *fmt, ...)
+{
+	const struct cfg_entry *e = cfg_get(c, key);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (e && e->line)
+		fprintf(stderr, "kxl: warning: %s:%d: %s: %s\n", c->file,
+			e->line, key, msg);
+	else
+		fprintf(stderr, "kxl: warning: %s: %s: %s\n", c->file, key,
+			msg);
 }
 
 static int spec_number(const struct xl_config *c, const char *key,
@@ -198,9 +235,165 @@ static int spec_disks(const struct xl_config *c, struct create_spec *s)
 	return 0;
 }
 
+/* A spec quoted in a warning: its first 80 bytes. */
+static const char *spec_quote(const char *spec, char *buf, size_t len)
+{
+	snprintf(buf, len, "'%.80s%s'", spec, strlen(spec) > 80 ? "..." : "");
+	return buf;
+}
+
+/* Every vif is parsed, numbered and given its MAC address here, and two
+ * vifs of the domain with one devid, MAC or vifname are refused.
+ *
+ * The bridge is not required to exist here.  xl itself only finds out
+ * when the vif-bridge hotplug script runs, and `create -n` must give the
+ * same answer for a configuration prepared on another host; starting the
+ * domain is where a missing bridge is refused, before anything exists. */
+static int spec_vifs(const struct xl_config *c, struct create_spec *s)
+{
+	const struct cfg_entry *e = cfg_get(c, "vif");
+	char err[512], q[96];
+
+	if (!e)
+		return 0;
+	if (e->val.type != CFG_LIST)
+		return spec_error(c, "vif", "expected a list [ '...', ... ]");
+	if (e->val.nitems > CREATE_MAX_VIFS)
+		return spec_error(c, "vif", "too many vifs (16 at most)");
+	for (size_t i = 0; i < e->val.nitems; i++) {
+		const char *text = e->val.items[i];
+		struct vifspec *v = &s->vifs[s->nr_vifs];
+
+		if (vifspec_parse(text, v, err, sizeof(err)) < 0)
+			return spec_error(c, "vif", err);
+		/* A PVH guest has Xen's PV network interface and nothing
+		 * else; xl would refuse type=ioemu for one, xm configs for
+		 * HVM guests carry it, so it is let through with a word. */
+		if (v->model[0])
+			spec_warn(c, "vif",
+				  "%s: model=%s ignored: a PVH guest's network "
+				  "device is the Xen PV interface",
+				  spec_quote(text, q, sizeof(q)), v->model);
+		if (v->type == VIFSPEC_TYPE_IOEMU)
+			spec_warn(c, "vif",
+				  "%s: type=ioemu ignored: a PVH guest has no "
+				  "emulated network card; it gets a PV vif",
+				  spec_quote(text, q, sizeof(q)));
+		if (v->accel)
+			spec_warn(c, "vif",
+				  "%s: the accel parameter for vifs is not "
+				  "supported; ignored",
+				  spec_quote(text, q, sizeof(q)));
+		if (v->netdev)
+			spec_warn(c, "vif",
+				  "%s: the netdev parameter is deprecated, "
+				  "please use gatewaydev instead",
+				  spec_quote(text, q, sizeof(q)));
+		s->nr_vifs++;
+	}
+	/* MACs follow the domain: its UUID when the config fixes one (a
+	 * random UUID would change them at every boot), else its name. */
+	if (vifspec_domain(s->vifs, s->nr_vifs, s->uuid_given ? s->uuid
+							      : s->name,
+			   err, sizeof(err)) < 0)
+		return spec_error(c, "vif", err);
+	return 0;
+}
+
+/* One CPU affinity as xl reads it: comma-separated terms, each
+ * [^][node:|nodes:](all | N | N-M), "^all" excepted.  Only the syntax is
+ * checked: whether those CPUs exist depends on the host that starts it. */
+static bool spec_cpus_valid(const char *v)
+{
+	const char *p = v;
+
+	if (!*p)
+		return false;
+	for (;;) {
+		bool not = *p == '^';
+		unsigned long a, b;
+		char *end;
+
+		if (not)
+			p++;
+		if (!strncmp(p, "nodes:", 6))
+			p += 6;
+		else if (!strncmp(p, "node:", 5))
+			p += 5;
+		if (!strncmp(p, "all", 3) && (p[3] == ',' || !p[3])) {
+			if (not)
+				return false;
+			p += 3;
+		} else {
+			if (*p < '0' || *p > '9')
+				return false;
+			a = b = strtoul(p, &end, 10);
+			p = end;
+			if (*p == '-') {
+				if (p[1] < '0' || p[1] > '9')
+					return false;
+				b = strtoul(p + 1, &end, 10);
+				p = end;
+			}
+			if (a > b || b > 65535)
+				return false;
+		}
+		if (!*p)
+			return true;
+		if (*p++ != ',')
+			return false;
+	}
+}
+
+static int spec_cpus(const struct xl_config *c, struct create_spec *s)
+{
+	static const char syntax[] =
+	    "expected all, N, N-M, ^N or nodes:N-M, comma-separated";
+	const struct cfg_entry *e = cfg_get(c, "cpus");
+	char msg[160];
+	size_t n;
+
+	if (!e)
+		return 0;
+	s->cpus_list = e->val.type == CFG_LIST;
+	n = s->cpus_list ? e->val.nitems : 1;
+	if (n > CREATE_MAX_CPUS_ITEMS)
+		return spec_error(c, "cpus", "one entry per vCPU, 64 at most");
+	for (size_t i = 0; i < n; i++) {
+		const char *v = s->cpus_list ? e->val.items[i] : e->val.str;
+
+		if (strlen(v) >= sizeof(s->cpus[0]) || !spec_cpus_valid(v)) {
+			snprintf(msg, sizeof(msg), "'%.40s': %s", v, syntax);
+			return spec_error(c, "cpus", msg);
+		}
+		strcpy(s->cpus[s->nr_cpus++], v);
+	}
+	return 0;
+}
+
+/* A domain of that name already running is refused now, before anything
+ * is made (reg_reserve checks again under its lock, for two creates that
+ * race). */
+static int spec_name_free(const struct xl_config *c, const char *name)
+{
+	static struct kxl_dom doms[256];
+	int n = reg_list(doms, 256);
+	char msg[128];
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(doms[i].name, name))
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "a domain named \"%.63s\" already exists (domid %u)",
+			 name, doms[i].domid);
+		return spec_error(c, "name", msg);
+	}
+	return 0;
+}
+
 static int spec_build(const struct xl_config *c, struct create_spec *s)
 {
-	const char *v;
+	const char *v, *key;
 	uint64_t n;
 
 	memset(s, 0, sizeof(*s));
@@ -209,11 +402,20 @@ static int spec_build(const struct xl_config *c, struct create_spec *s)
 
 		for (int k = 0; known_keys[k]; k++)
 			known |= strcmp(c->entries[i].key, known_keys[k]) == 0;
-		if (!known)
+		if (known)
+			continue;
+		/* xl says nothing of keys it does not use; a word about them
+		 * catches a misspelt one. */
+		if (c->entries[i].line)
 			fprintf(stderr,
 				"kxl: warning: %s:%d: unknown setting '%s' "
 				"ignored\n",
 				c->file, c->entries[i].line, c->entries[i].key);
+		else
+			fprintf(stderr,
+				"kxl: warning: command line: unknown setting "
+				"'%s' ignored\n",
+				c->entries[i].key);
 	}
 	v = cfg_get_str(c, "name");
 	if (!v || !*v)
@@ -223,17 +425,20 @@ static int spec_build(const struct xl_config *c, struct create_spec *s)
 				  "must be under 64 characters, without "
 				  "spaces or '/'");
 	strcpy(s->name, v);
-	v = cfg_get_str(c, "type");
-	if (!v)
-		v = cfg_get_str(c, "builder");
+	if (spec_name_free(c, s->name))
+		return -1;
+	/* type is xl's, builder (linux or hvm) xm's. */
+	key = cfg_get(c, "type") ? "type" : "builder";
+	v = cfg_get_str(c, key);
+	if (!v && cfg_get(c, key))
+		return spec_error(c, key, "expected a string");
 	if (v && strcmp(v, "pvh") != 0) {
 		if (strcmp(v, "pv") == 0 || strcmp(v, "linux") == 0)
-			fprintf(stderr, "kxl: warning: %s: type '%s': kxen "
-					"boots the kernel as a PVH guest\n",
-				c->file, v);
+			spec_warn(c, key,
+				  "'%s': kxen boots the kernel as a PVH guest",
+				  v);
 		else
-			return spec_error(c, cfg_get(c, "type") ? "type"
-								 : "builder",
+			return spec_error(c, key,
 					  "kxen runs PVH guests only (type = "
 					  "\"pvh\")");
 	}
@@ -262,14 +467,24 @@ static int spec_build(const struct xl_config *c, struct create_spec *s)
 	if (v && !valid_uuid(v))
 		return spec_error(c, "uuid", "expected xxxxxxxx-xxxx-xxxx-"
 					     "xxxx-xxxxxxxxxxxx");
-	if (v)
-		snprintf(s->uuid, sizeof(s->uuid), "%s", v);
-	else
+	if (v) {
+		/* Lower case, as libxl prints UUIDs and as MACs derive
+		 * from it. */
+		for (int i = 0; i < 36; i++)
+			s->uuid[i] = (char)tolower((unsigned char)v[i]);
+		s->uuid_given = true;
+	} else {
 		random_uuid(s->uuid);
+	}
+	if (spec_cpus(c, s))
+		return -1;
 	/* xl: cmdline wins; otherwise "root=<root> <extra>". */
 	v = cfg_get_str(c, "cmdline");
 	if (v) {
 		snprintf(s->cmdline, sizeof(s->cmdline), "%s", v);
+		if (cfg_get(c, "root") || cfg_get(c, "extra"))
+			spec_warn(c, "cmdline", "ignoring root= and extra= in "
+						"favour of cmdline=");
 	} else {
 		const char *root = cfg_get_str(c, "root");
 		const char *extra = cfg_get_str(c, "extra");
@@ -278,61 +493,184 @@ static int spec_build(const struct xl_config *c, struct create_spec *s)
 			 root ? "root=" : "", root ? root : "",
 			 root && extra ? " " : "", extra ? extra : "");
 	}
-	return spec_disks(c, s);
+	if (spec_disks(c, s))
+		return -1;
+	return spec_vifs(c, s);
 }
 
-static void json_str(const char *key, const char *v, bool comma)
+/* A small JSON writer for `create -n`: each value starts on its own line,
+ * indented two spaces a level, with a comma before it unless it is the
+ * first in its object or array, so optional fields need no bookkeeping. */
+struct json_out {
+	int depth;
+	bool first;
+};
+
+/* A JSON string: quotes, backslashes and control characters escaped (a
+ * config may put a newline or a tab in extra). */
+static void json_text(const char *v)
 {
-	printf("    \"%s\": \"", key);
+	putchar('"');
 	for (; *v; v++) {
-		if (*v == '"' || *v == '\\')
-			putchar('\\');
-		putchar(*v);
+		unsigned char ch = (unsigned char)*v;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
 	}
-	printf("\"%s\n", comma ? "," : "");
+	putchar('"');
 }
 
+/* Starts a value: the comma, the line, the key (NULL in an array). */
+static void json_key(struct json_out *j, const char *key)
+{
+	if (j->depth)
+		printf("%s\n%*s", j->first ? "" : ",", 2 * j->depth, "");
+	j->first = false;
+	if (key) {
+		json_text(key);
+		printf(": ");
+	}
+}
+
+static void json_open(struct json_out *j, const char *key, char brace)
+{
+	json_key(j, key);
+	putchar(brace);
+	j->depth++;
+	j->first = true;
+}
+
+static void json_close(struct json_out *j, char brace)
+{
+	j->depth--;
+	if (!j->first)
+		printf("\n%*s", 2 * j->depth, "");
+	putchar(brace);
+	j->first = false;
+}
+
+static void json_str(struct json_out *j, const char *key, const char *v)
+{
+	json_key(j, key);
+	json_text(v);
+}
+
+static void json_num(struct json_out *j, const char *key, long long v)
+{
+	json_key(j, key);
+	printf("%lld", v);
+}
+
+static void json_bool(struct json_out *j, const char *key, bool v)
+{
+	json_key(j, key);
+	printf("%s", v ? "true" : "false");
+}
+
+static void spec_print_disk(struct json_out *j, const struct diskspec *d)
+{
+	json_open(j, NULL, '{');
+	json_str(j, "pdev_path", d->target);
+	json_str(j, "vdev", d->vdev);
+	json_num(j, "virtual_device", d->vdev_number);
+	json_str(j, "backend", d->backend == DISKSPEC_BACKEND_PHY ? "phy"
+			       : d->backend == DISKSPEC_BACKEND_FILE ? "file"
+								     : "auto");
+	json_str(j, "format", d->format == DISKSPEC_FORMAT_QCOW2 ? "qcow2"
+			      : d->format == DISKSPEC_FORMAT_EMPTY ? "empty"
+								   : "raw");
+	json_bool(j, "readwrite", !d->readonly);
+	json_bool(j, "is_cdrom", d->is_cdrom);
+	json_close(j, '}');
+}
+
+/* A vif as libxl's device_nic, in its field order, with the defaults
+ * filled in so that what the domain will get is visible; fields that are
+ * rarely set appear only when they are. */
+static void spec_print_nic(struct json_out *j, const struct vifspec *v)
+{
+	char mac[18], ips[VIFSPEC_IPS_MAX * VIFSPEC_IP_MAX] = "";
+
+	vifspec_format_mac(v->mac, mac);
+	for (unsigned i = 0; i < v->nr_ips; i++)
+		snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s",
+			 i ? " " : "", v->ips[i]);
+	json_open(j, NULL, '{');
+	if (v->backend_domain[0])
+		json_str(j, "backend_domname", v->backend_domain);
+	json_num(j, "devid", v->devid);
+	json_num(j, "mtu", v->mtu ? v->mtu : VIFSPEC_MTU_DEFAULT);
+	if (v->vlan[0])
+		json_str(j, "vlan", v->vlan);
+	json_str(j, "model", v->model);
+	json_str(j, "mac", mac);
+	json_str(j, "ip", ips);
+	json_str(j, "bridge",
+		 v->bridge[0] ? v->bridge : VIFSPEC_DEFAULT_BRIDGE);
+	json_str(j, "ifname", v->vifname);
+	json_str(j, "script",
+		 v->script[0] ? v->script : VIFSPEC_DEFAULT_SCRIPT);
+	json_str(j, "nictype", "vif");
+	json_num(j, "rate_bytes_per_interval",
+		 (long long)vifspec_bytes_per_interval(v));
+	json_num(j, "rate_interval_usecs",
+		 v->rate_bytes_per_sec ? v->rate_interval_us : 0);
+	if (v->gatewaydev[0])
+		json_str(j, "gatewaydev", v->gatewaydev);
+	if (!v->trusted)
+		json_str(j, "trusted", "False"); /* libxl's defbool */
+	json_close(j, '}');
+}
+
+/* The domain as libxl_domain_config's JSON, as `xl create -n` prints it
+ * (the subset kxen has). */
 static void spec_print_json(const struct create_spec *s)
 {
-	printf("{\n  \"c_info\": {\n");
-	json_str("type", "pvh", true);
-	json_str("name", s->name, true);
-	json_str("uuid", s->uuid, false);
-	printf("  },\n  \"b_info\": {\n");
-	printf("    \"max_vcpus\": %u,\n", s->maxvcpus);
-	printf("    \"avail_vcpus\": %u,\n", s->vcpus);
-	printf("    \"max_memkb\": %llu,\n",
-	       (unsigned long long)s->maxmem * 1024);
-	printf("    \"target_memkb\": %llu,\n",
-	       (unsigned long long)s->memory * 1024);
-	json_str("kernel", s->kernel, true);
-	json_str("ramdisk", s->ramdisk, true);
-	json_str("cmdline", s->cmdline, false);
-	printf("  },\n  \"disks\": [");
-	for (unsigned i = 0; i < s->nr_disks; i++) {
-		const struct diskspec *d = &s->disks[i];
+	struct json_out j = {0, true};
 
-		printf("%s\n    {\n", i ? "," : "");
-		json_str("pdev_path", d->target, true);
-		json_str("vdev", d->vdev, true);
-		printf("    \"virtual_device\": %u,\n", d->vdev_number);
-		json_str("backend", d->backend == DISKSPEC_BACKEND_PHY ? "phy"
-				    : d->backend == DISKSPEC_BACKEND_FILE ? "file"
-									  : "auto",
-			 true);
-		json_str("format", d->format == DISKSPEC_FORMAT_QCOW2 ? "qcow2"
-				   : d->format == DISKSPEC_FORMAT_EMPTY ? "empty"
-									: "raw",
-			 true);
-		printf("    \"readwrite\": %s,\n", d->readonly ? "false" : "true");
-		printf("    \"is_cdrom\": %s\n    }", d->is_cdrom ? "true" : "false");
+	json_open(&j, NULL, '{');
+	json_open(&j, "c_info", '{');
+	json_str(&j, "type", "pvh");
+	json_str(&j, "name", s->name);
+	json_str(&j, "uuid", s->uuid);
+	json_close(&j, '}');
+	json_open(&j, "b_info", '{');
+	json_num(&j, "max_vcpus", s->maxvcpus);
+	json_num(&j, "avail_vcpus", s->vcpus);
+	/* xl turns cpus into per-vCPU bitmaps of the host's CPUs; kxl shows
+	 * them as written. */
+	if (s->nr_cpus && !s->cpus_list)
+		json_str(&j, "cpus", s->cpus[0]);
+	if (s->cpus_list) {
+		json_open(&j, "cpus", '[');
+		for (unsigned i = 0; i < s->nr_cpus; i++)
+			json_str(&j, NULL, s->cpus[i]);
+		json_close(&j, ']');
 	}
-	printf("%s],\n  \"nics\": [],\n", s->nr_disks ? "\n  " : "");
-	json_str("on_poweroff", s->on_poweroff, true);
-	json_str("on_reboot", s->on_reboot, true);
-	json_str("on_crash", s->on_crash, true);
-	json_str("on_watchdog", s->on_watchdog, false);
-	printf("}\n");
+	json_num(&j, "max_memkb", (long long)s->maxmem * 1024);
+	json_num(&j, "target_memkb", (long long)s->memory * 1024);
+	json_str(&j, "kernel", s->kernel);
+	json_str(&j, "ramdisk", s->ramdisk);
+	json_str(&j, "cmdline", s->cmdline);
+	json_close(&j, '}');
+	json_open(&j, "disks", '[');
+	for (unsigned i = 0; i < s->nr_disks; i++)
+		spec_print_disk(&j, &s->disks[i]);
+	json_close(&j, ']');
+	json_open(&j, "nics", '[');
+	for (unsigned i = 0; i < s->nr_vifs; i++)
+		spec_print_nic(&j, &s->vifs[i]);
+	json_close(&j, ']');
+	json_str(&j, "on_poweroff", s->on_poweroff);
+	json_str(&j, "on_reboot", s->on_reboot);
+	json_str(&j, "on_crash", s->on_crash);
+	json_str(&j, "on_watchdog", s->on_watchdog);
+	json_close(&j, '}');
+	putchar('\n');
 }
 
 /* xl looks for a config that is not found as given in /etc/xen. */
@@ -357,11 +695,31 @@ static void domain_binary(char *out, size_t len)
 	snprintf(out, len, "%s/kxen-domain", dirname(self));
 }
 
+/* A disk for the domain process, in xl's own key=value syntax, with the
+ * target made absolute (the domain process must not depend on our
+ * working directory).  Allocated for the life of the process. */
+static char *disk_arg(const struct diskspec *d)
+{
+	char abs[PATH_MAX], *out = NULL;
+	const char *target = d->target;
+
+	if (target[0] && !d->script[0] && realpath(target, abs))
+		target = abs;
+	if (asprintf(&out, "vdev=%s, access=%s, format=%s%s%s%s%s", d->vdev,
+		     d->readonly ? "ro" : d->shared_write ? "w!" : "rw",
+		     d->format == DISKSPEC_FORMAT_QCOW2 ? "qcow2" : "raw",
+		     d->is_cdrom ? ", devtype=cdrom" : "",
+		     d->discard ? "" : ", no-discard",
+		     target[0] ? ", target=" : "", target) < 0)
+		out = (char *)"";
+	return out;
+}
+
 static void exec_domain(const struct create_spec *s, const struct kxl_dom *d,
 			bool console_stdio)
 {
 	char bin[PATH_MAX], domid[16], mem[32], vcpus[16];
-	const char *argv[40];
+	const char *argv[48 + 2 * CREATE_MAX_DISKS];
 	int n = 0;
 
 	domain_binary(bin, sizeof(bin));
@@ -389,6 +747,10 @@ static void exec_domain(const struct create_spec *s, const struct kxl_dom *d,
 	argv[n++] = "--on-reboot"; argv[n++] = s->on_reboot;
 	argv[n++] = "--on-crash"; argv[n++] = s->on_crash;
 	argv[n++] = "--on-watchdog"; argv[n++] = s->on_watchdog;
+	for (unsigned i = 0; i < s->nr_disks; i++) {
+		argv[n++] = "--disk";
+		argv[n++] = disk_arg(&s->disks[i]);
+	}
 	if (getenv("KXEN_DEBUG"))
 		argv[n++] = "-v";
 	argv[n] = NULL;
@@ -417,6 +779,8 @@ static int run_foreground(const struct create_spec *s, struct kxl_dom *d,
 	reg_update(d);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (!WIFEXITED(status))
+		kxl_store_cleanup(d->domid, s->uuid);
 	reg_release(d->domid);
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -466,6 +830,8 @@ static int run_background(const struct create_spec *s, struct kxl_dom *d)
 		close(pfd[1]);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
+		if (!WIFEXITED(status))
+			kxl_store_cleanup(d->domid, s->uuid);
 		reg_release(d->domid);
 		_exit(0);
 	}
@@ -539,12 +905,21 @@ int main_create(int argc, char **argv)
 		spec_print_json(&spec);
 		return EXIT_SUCCESS;
 	}
+	/* Disks go through xenstore: it must be there, and no disk may clash
+	 * with one another domain has (the w! rule). */
 	if (spec.nr_disks) {
-		fprintf(stderr, "kxl: %s: disk devices are not supported yet "
-				"(the block backend is not there): refusing to "
-				"start %s without them\n",
-			file, spec.name);
-		return EXIT_FAILURE;
+		struct xs_handle *xs = kxl_xs_open();
+		int bad = !xs;
+
+		for (unsigned i = 0; !bad && i < spec.nr_disks; i++)
+			bad = kxl_disk_conflicts(xs, UINT32_MAX, &spec.disks[i]);
+		if (xs)
+			xs_close(xs);
+		if (bad) {
+			fprintf(stderr, "kxl: %s: not starting %s\n", file,
+				spec.name);
+			return EXIT_FAILURE;
+		}
 	}
 	if (cfg_has_vif) {
 		fprintf(stderr, "kxl: %s: network devices are not supported "

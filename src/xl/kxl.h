@@ -23,6 +23,22 @@ int main_destroy(int argc, char **argv);
 int main_domid(int argc, char **argv);
 int main_domname(int argc, char **argv);
 int main_help(int argc, char **argv);
+int main_block_attach(int argc, char **argv);
+int main_block_detach(int argc, char **argv);
+int main_block_list(int argc, char **argv);
+
+struct xs_handle;
+struct diskspec;
+/* Opens libxenstore, printing why not (no kxend) on failure. */
+struct xs_handle *kxl_xs_open(void);
+/* Removes what a domain process that died (kill -9, crash) left in
+ * xenstore: its tree, device directories and /vm entry; releases it. */
+void kxl_store_cleanup(uint32_t domid, const char *uuid);
+/* Checks disk d, about to go to domain domid, against every disk attached
+ * to any domain (xenstore's backend/vbd): 0, or -EBUSY/-EEXIST with the
+ * reason printed (see diskspec_conflict). */
+int kxl_disk_conflicts(struct xs_handle *h, uint32_t domid,
+		       const struct diskspec *d);
 
 /* The registry of running domains: one file per domain in
  * $KXEN_RUN_DIR/domains (default /run/kxen/domains), holding the fields

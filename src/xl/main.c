@@ -23,6 +23,13 @@ static const struct kxl_cmd cmd_table[] = {
 	 "<DomainName>"},
 	{"domname", main_domname, false, "Convert a domain id to domain name",
 	 "<DomainId>"},
+	{"block-attach", main_block_attach, false,
+	 "Create a new virtual block device",
+	 "<Domain> <disk-spec-component(s)>..."},
+	{"block-detach", main_block_detach, false,
+	 "Destroy a domain's virtual block device", "[-f] <Domain> <DevId>"},
+	{"block-list", main_block_list, false,
+	 "List virtual block devices for a domain", "<Domain(s)>"},
 	{"help", main_help, false, "Print this help", "[command]"},
 };
 #define NR_CMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
