@@ -977,7 +977,7 @@ static int dev_open(struct dev *d, unsigned devid, bool ro)
 	return 0;
 }
 
-/* Connects d, first (read-only disk) with a bogus ring-ref to see the
+/* Connects d, first (when hostile_first) with a bogus ring-ref to see the
  * backend refuse the connection and recover. */
 static bool dev_connect(struct dev *d, bool hostile_first)
 {
@@ -1039,7 +1039,7 @@ int main(int argc, char **argv)
 	       foreign.ref);
 
 	if (dev_open(&rw, (unsigned)strtoul(argv[1], NULL, 0), false) == 0 &&
-	    dev_connect(&rw, false)) {
+	    dev_connect(&rw, true)) {
 		printf("BLKH-SECTORS %llu\n", rw.sectors);
 		cases_rw(&rw);
 		case_garbage(&rw);
@@ -1049,7 +1049,7 @@ int main(int argc, char **argv)
 	if (argc == 3) {
 		if (dev_open(&ro, (unsigned)strtoul(argv[2], NULL, 0), true) ==
 			0 &&
-		    dev_connect(&ro, true))
+		    dev_connect(&ro, false))
 			cases_ro(&ro);
 		else
 			nfail++;
