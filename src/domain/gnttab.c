@@ -165,6 +165,16 @@ void gnttab_unmap_ref(struct domain *d, uint32_t ref, bool write)
 	pthread_mutex_unlock(&d->lock);
 }
 
+bool gnttab_in_use(const struct gnttab *g)
+{
+	if (!g->readers)
+		return false;
+	for (uint32_t r = 0; r < GNTTAB_MAX_REFS; r++)
+		if (g->readers[r])
+			return true;
+	return false;
+}
+
 uint32_t gnttab_nr_frames(const struct gnttab *g)
 {
 	uint32_t n = 0;

@@ -41,6 +41,9 @@ struct gnttab {
 int gnttab_init(struct domain *d);
 void gnttab_fini(struct domain *d);
 
+/* Whether a backend holds any grant of this table mapped.  Caller holds
+ * d->lock or knows no backend runs. */
+bool gnttab_in_use(const struct gnttab *g);
 /* Number of grant frames the guest has placed (0..GNTTAB_MAX_FRAMES). */
 uint32_t gnttab_nr_frames(const struct gnttab *g);
 /* Puts page i of the grant memfd at gpfn with its own KVM memory slot, or

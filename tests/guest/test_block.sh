@@ -98,6 +98,16 @@ if echo "$listed" | grep -q '^51744 .* 4 .*/local/domain/0/backend/vbd/[0-9]*/51
 else
 	fail "block: block-list" "$(echo "$listed" | tr '\n' '|')"
 fi
+# Xen's rule: an image attached writable (without w!) to one domain is
+# refused to any other; read-only users may share it.
+if ! "$BUILD/bin/kxl" create examples/demo.cfg name=blk-clash "disk=['$hot,raw,xvdb,rw']" \
+	>"$tmp/clash.out" 2>&1 && grep -q 'in use by domain' "$tmp/clash.out" &&
+	! "$BUILD/bin/kxl" domid blk-clash >/dev/null 2>&1; then
+	pass "block: the same image is refused writable to a second domain, before anything is created"
+else
+	fail "block: writable sharing refused" "$(tr '\n' '|' <"$tmp/clash.out")"
+	"$BUILD/bin/kxl" destroy blk-clash 2>/dev/null
+fi
 wait_for_line "$out" '^BLK-HOTPLUG-WRITTEN' 60
 written=$(marker "$out" BLK-HOTPLUG-WRITTEN)
 if "$BUILD/bin/kxl" block-detach blk-hot xvdc 2>"$tmp/detach.err" &&
