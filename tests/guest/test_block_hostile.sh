@@ -106,8 +106,10 @@ group "the read-only disk refuses write, flush, barrier, discard and indirect wr
 	'ro-[a-z0-9-]+'
 group "a bogus ring-ref is refused (Closing) and the frontend can start over" \
 	'connect-bad-ring-ref|connect-after-bad-ring-ref'
-group "garbage ring indices stop the ring (Closing, nothing more answered); a fresh connection works" \
-	'garbage-ring-[a-z-]+|reconnect-after-garbage'
+group "a full ring of mixed good and hostile requests: each answered once, own id, right status" \
+	'burst-[a-z-]+'
+group "garbage ring indices (ahead, behind) stop the ring (Closing, nothing more answered); a fresh connection works" \
+	'garbage-ring-[a-z-]+|reconnect-after-garbage[a-z-]*'
 summary=$(grep '^BLKH-DONE' "$out" | head -1 | tr -d '\r')
 if [ -n "$summary" ] && [ -z "$bad" ] && [[ $summary == *" fail=0" ]]; then
 	pass "block-hostile: every case ok ($summary)"

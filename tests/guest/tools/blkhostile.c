@@ -366,6 +366,13 @@ static int fe_restart(struct dev *d)
 	return wait_state(d->be, 1u << 2, 30);
 }
 
+static void notify(const struct dev *d)
+{
+	struct ioctl_evtchn_notify n = {.port = d->port};
+
+	ioctl(evt_fd, IOCTL_EVTCHN_NOTIFY, &n);
+}
+
 /* Puts req on the ring and notifies.  The request slot is written whole
  * (112 bytes) from req. */
 static void push(struct dev *d, const void *req)
@@ -374,9 +381,7 @@ static void push(struct dev *d, const void *req)
 	       sizeof(blkif_request_t));
 	d->fr.req_prod_pvt++;
 	RING_PUSH_REQUESTS(&d->fr);
-	struct ioctl_evtchn_notify n = {.port = d->port};
-
-	ioctl(evt_fd, IOCTL_EVTCHN_NOTIFY, &n);
+	notify(d);
 }
 
 /* Waits up to ms for one response; true and *rsp when one came. */
@@ -829,63 +834,122 @@ static void cases_rw(struct dev *d)
 	good_read(d, "good-read-after-hostile", 4096);
 }
 
-/* Garbage indices: the backend must stop taking requests from the ring,
- * close the device, and come back for a frontend that starts over. */
-static void case_garbage(struct dev *d)
+/* A full ring at once (RING_SIZE requests, one notification): good reads
+ * mixed with three kinds of hostile request.  Every one must be answered
+ * exactly once, with its own id and the right status. */
+static void case_burst(struct dev *d)
+{
+	unsigned n = RING_SIZE(&d->fr), got = 0, wrong = 0;
+	uint64_t base = next_id;
+	unsigned want[64];
+	bool seen[64] = {false};
+	blkif_request_t r;
+	blkif_response_t rsp;
+	char why[160] = "";
+
+	next_id += n;
+	for (unsigned i = 0; i < n && i < 64; i++) {
+		switch (i % 4) {
+		case 0: /* good read, one page */
+			rw_req(&r, d, BLKIF_OP_READ, (uint64_t)i * 8, 1);
+			seg(&r, 0, dp[i % 3].ref, 0, 7);
+			want[i] = WANT_OK;
+			break;
+		case 1:
+			rw_req(&r, d, BLKIF_OP_READ, 0, 0);
+			want[i] = WANT_ERR;
+			break;
+		case 2:
+			rw_req(&r, d, BLKIF_OP_READ, 0, 1);
+			seg(&r, 0, BAD_GREF, 0, 7);
+			want[i] = WANT_ERR;
+			break;
+		default:
+			rw_req(&r, d, 77, 0, 1);
+			want[i] = WANT_ERR | WANT_NOTSUP;
+			break;
+		}
+		r.id = base + i;
+		memcpy(RING_GET_REQUEST(&d->fr, d->fr.req_prod_pvt + i), &r,
+		       sizeof(r));
+	}
+	d->fr.req_prod_pvt += n;
+	RING_PUSH_REQUESTS(&d->fr);
+	notify(d);
+	while (got < n && get_response(d, &rsp, 15000)) {
+		uint64_t i = rsp.id - base;
+
+		got++;
+		if (i >= n || seen[i] || !(status_bit(rsp.status) & want[i])) {
+			if (!wrong)
+				snprintf(why, sizeof(why),
+					 "response id %#" PRIx64 " status %d%s",
+					 rsp.id, rsp.status,
+					 i >= n ? " (not sent)"
+					 : seen[i] ? " (twice)"
+						   : " (wrong status)");
+			wrong++;
+			continue;
+		}
+		seen[i] = true;
+	}
+	if (got < n && !wrong)
+		snprintf(why, sizeof(why), "only %u responses", got);
+	report("burst-full-ring-mixed", got, got == n && !wrong,
+	       "%u requests, %u responses, %u wrong%s%s", n, got, wrong,
+	       why[0] ? ": " : "", why);
+}
+
+/* Garbage indices: req_prod set to bad_prod (relative to our producer)
+ * with a valid request in the next slot.  The backend must answer
+ * nothing, stop the ring and close the device (Closing), and come back for
+ * a frontend that starts over. */
+static void case_garbage(struct dev *d, const char *name, int32_t bad_prod,
+			 const char *again)
 {
 	blkif_request_t r;
 	blkif_response_t rsp;
-	RING_IDX before = d->fr.rsp_cons;
+	char what[96];
 	bool answered;
 	int st;
 
-	/* A valid request in the next slot, then a producer far ahead. */
 	rw_req(&r, d, BLKIF_OP_READ, 0, 1);
 	seg(&r, 0, dp[0].ref, 0, 7);
 	r.id = next_id++;
 	memcpy(RING_GET_REQUEST(&d->fr, d->fr.req_prod_pvt), &r, sizeof(r));
 	xen_wmb();
-	d->fr.sring->req_prod = d->fr.req_prod_pvt + 1000;
+	d->fr.sring->req_prod = d->fr.req_prod_pvt + (RING_IDX)bad_prod;
 	xen_mb();
-	{
-		struct ioctl_evtchn_notify n = {.port = d->port};
-
-		ioctl(evt_fd, IOCTL_EVTCHN_NOTIFY, &n);
-	}
+	notify(d);
 	answered = get_response(d, &rsp, 2000);
 	st = wait_state(d->be, 1u << 5 | 1u << 6, 15);
-	report("garbage-ring-indices", st, !answered && (st == 5 || st == 6),
-	       "backend state %d (5 Closing wanted)%s", st,
-	       answered ? ", but a request was answered" : "");
+	report(name, st, !answered && (st == 5 || st == 6),
+	       "req_prod %+d: backend state %d (5 Closing wanted)%s", bad_prod,
+	       st, answered ? ", but a request was answered" : "");
 	/* Indices made sane again: the stopped ring still answers nothing. */
-	d->fr.sring->req_prod = d->fr.req_prod_pvt + 1;
 	d->fr.req_prod_pvt++;
+	d->fr.sring->req_prod = d->fr.req_prod_pvt;
 	xen_mb();
-	{
-		struct ioctl_evtchn_notify n = {.port = d->port};
-
-		ioctl(evt_fd, IOCTL_EVTCHN_NOTIFY, &n);
-	}
+	notify(d);
 	answered = get_response(d, &rsp, 2000);
-	report("garbage-ring-stays-stopped", answered ? rsp.status : -1,
-	       !answered, "%s",
+	snprintf(what, sizeof(what), "%s-stays-stopped", name);
+	report(what, answered ? rsp.status : -1, !answered, "%s",
 	       answered ? "the stopped ring answered" : "no response");
-	(void)before;
 
 	/* Start over, as a rebooted frontend would. */
 	st = fe_restart(d);
 	if (st != 2) {
-		report("reconnect-after-garbage", st, false,
+		report(again, st, false,
 		       "backend state %d after close and re-init (2 wanted)", st);
 		return;
 	}
 	st = fe_connect(d, ~0u);
 	if (st != 4) {
-		report("reconnect-after-garbage", st, false,
-		       "backend state %d (4 Connected wanted)", st);
+		report(again, st, false, "backend state %d (4 Connected wanted)",
+		       st);
 		return;
 	}
-	good_read(d, "reconnect-after-garbage", 8);
+	good_read(d, again, 8);
 }
 
 static void cases_ro(struct dev *d)
@@ -1042,7 +1106,11 @@ int main(int argc, char **argv)
 	    dev_connect(&rw, true)) {
 		printf("BLKH-SECTORS %llu\n", rw.sectors);
 		cases_rw(&rw);
-		case_garbage(&rw);
+		case_burst(&rw);
+		case_garbage(&rw, "garbage-ring-prod-ahead", 1000,
+			     "reconnect-after-garbage");
+		case_garbage(&rw, "garbage-ring-prod-behind", -5,
+			     "reconnect-after-garbage-behind");
 	} else {
 		nfail++;
 	}
