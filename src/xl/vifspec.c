@@ -9,14 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int vif_msg(char *err, size_t errlen, const char *what,
-		   const char *text, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+static int vif_msg(char *err, size_t errlen, const char *what, const char *text,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* "WHAT 'TEXT': message", TEXT cut to 40 bytes: for the helpers that
  * check one value. */
-static int vif_msg(char *err, size_t errlen, const char *what,
-		   const char *text, const char *fmt, ...)
+static int vif_msg(char *err, size_t errlen, const char *what, const char *text,
+		   const char *fmt, ...)
 {
 	char msg[192];
 	va_list ap;
@@ -352,15 +351,13 @@ static int vs_mac(struct vifspec_parser *ps, const char *key, const char *v)
 	return 0;
 }
 
-static int vs_bridge(struct vifspec_parser *ps, const char *key,
-		     const char *v)
+static int vs_bridge(struct vifspec_parser *ps, const char *key, const char *v)
 {
 	return vs_copy(ps, ps->vs->bridge, sizeof(ps->vs->bridge), key, v,
 		       true);
 }
 
-static int vs_vifname(struct vifspec_parser *ps, const char *key,
-		      const char *v)
+static int vs_vifname(struct vifspec_parser *ps, const char *key, const char *v)
 {
 	return vs_copy(ps, ps->vs->vifname, sizeof(ps->vs->vifname), key, v,
 		       true);
@@ -371,8 +368,8 @@ static int vs_gatewaydev(struct vifspec_parser *ps, const char *key,
 {
 	if (!strcmp(key, "netdev"))
 		ps->vs->netdev = true;
-	return vs_copy(ps, ps->vs->gatewaydev, sizeof(ps->vs->gatewaydev),
-		       key, v, true);
+	return vs_copy(ps, ps->vs->gatewaydev, sizeof(ps->vs->gatewaydev), key,
+		       v, true);
 }
 
 /* One address, IPv4 or IPv6, with an optional prefix length. */
@@ -410,7 +407,8 @@ static int vs_one_ip(struct vifspec_parser *ps, const char *a, size_t len)
 					(int)len, a, (unsigned)max);
 	}
 	if (ps->vs->nr_ips == VIFSPEC_IPS_MAX)
-		return vs_error(ps, "ip: %d addresses at most", VIFSPEC_IPS_MAX);
+		return vs_error(ps, "ip: %d addresses at most",
+				VIFSPEC_IPS_MAX);
 	memcpy(ps->vs->ips[ps->vs->nr_ips++], a, len);
 	return 0;
 }
@@ -440,8 +438,7 @@ static int vs_ip(struct vifspec_parser *ps, const char *key, const char *v)
 	return 0;
 }
 
-static int vs_script(struct vifspec_parser *ps, const char *key,
-		     const char *v)
+static int vs_script(struct vifspec_parser *ps, const char *key, const char *v)
 {
 	return vs_copy(ps, ps->vs->script, sizeof(ps->vs->script), key, v,
 		       false);
@@ -449,12 +446,10 @@ static int vs_script(struct vifspec_parser *ps, const char *key,
 
 static int vs_model(struct vifspec_parser *ps, const char *key, const char *v)
 {
-	return vs_copy(ps, ps->vs->model, sizeof(ps->vs->model), key, v,
-		       false);
+	return vs_copy(ps, ps->vs->model, sizeof(ps->vs->model), key, v, false);
 }
 
-static int vs_backend(struct vifspec_parser *ps, const char *key,
-		      const char *v)
+static int vs_backend(struct vifspec_parser *ps, const char *key, const char *v)
 {
 	return vs_copy(ps, ps->vs->backend_domain,
 		       sizeof(ps->vs->backend_domain), key, v, false);
@@ -477,15 +472,16 @@ static int vs_type(struct vifspec_parser *ps, const char *key, const char *v)
 	return 0;
 }
 
-static int vs_number(struct vifspec_parser *ps, const char *key,
-		     const char *v, uint64_t min, uint64_t max, uint64_t *out)
+static int vs_number(struct vifspec_parser *ps, const char *key, const char *v,
+		     uint64_t min, uint64_t max, uint64_t *out)
 {
 	const char *p = v;
 	int r = vif_decimal(&p, max, out);
 
 	if (r == -EINVAL || *p)
-		return vs_error(ps, "%s: expected a decimal number, found "
-				    "'%.40s'",
+		return vs_error(ps,
+				"%s: expected a decimal number, found "
+				"'%.40s'",
 				key, v);
 	if (r == -ERANGE || *out < min)
 		return vs_error(ps, "%s: %.40s is out of range %llu..%llu", key,
@@ -504,8 +500,7 @@ static int vs_mtu(struct vifspec_parser *ps, const char *key, const char *v)
 	return r;
 }
 
-static int vs_devid(struct vifspec_parser *ps, const char *key,
-		    const char *v)
+static int vs_devid(struct vifspec_parser *ps, const char *key, const char *v)
 {
 	uint64_t n = 0;
 	int r = vs_number(ps, key, v, 0, VIFSPEC_DEVID_MAX, &n);
@@ -524,15 +519,13 @@ static int vs_rate(struct vifspec_parser *ps, const char *key, const char *v)
 	return 0;
 }
 
-static int vs_accel(struct vifspec_parser *ps, const char *key,
-		    const char *v)
+static int vs_accel(struct vifspec_parser *ps, const char *key, const char *v)
 {
 	ps->vs->accel = true;
 	return 0;
 }
 
-static int vs_trusted(struct vifspec_parser *ps, const char *key,
-		      const char *v)
+static int vs_trusted(struct vifspec_parser *ps, const char *key, const char *v)
 {
 	ps->vs->trusted = !strcmp(key, "trusted");
 	return 0;
@@ -570,8 +563,9 @@ static int vs_param(struct vifspec_parser *ps, char *tok)
 			k = &vs_keys[i];
 	if (!k) {
 		if (!strncmp(tok, "colo_", 5) || !strcmp(tok, "forwarddev"))
-			return vs_error(ps, "%.40s: COLO replication is not "
-					    "supported",
+			return vs_error(ps,
+					"%.40s: COLO replication is not "
+					"supported",
 					tok);
 		if (eq)
 			return vs_error(ps, "unknown parameter '%.40s'", tok);

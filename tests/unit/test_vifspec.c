@@ -102,8 +102,7 @@ static const struct spec_case good_cases[] = {
      "rate=8/s@5000000us"},
     {"rate interval m means ms", "rate=1MB/s@5m", "rate=1000000/s@5000us"},
     {"rate interval u means us", "rate=1GB/s@7u", "rate=1000000000/s@7us"},
-    {"rate highest number", "rate=4294967295B/s",
-     "rate=4294967295/s@50000us"},
+    {"rate highest number", "rate=4294967295B/s", "rate=4294967295/s@50000us"},
     {"rate of 8 bits", "rate=8b/s@1s", "rate=1/s@1000000us"},
     {"gatewaydev", "script=vif-route,gatewaydev=eth1",
      "gatewaydev=eth1 script=vif-route"},
@@ -116,8 +115,9 @@ static const struct spec_case good_cases[] = {
     {"IPv6 with prefix", "ip=2001:db8::1/64", "ip=2001:db8::1/64"},
     {"IPv4 with prefix", "ip=10.0.0.1/24 10.0.0.2/0",
      "ip=10.0.0.1/24|10.0.0.2/0"},
-    {"eight addresses", "ip=1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 "
-			"1.1.1.6 1.1.1.7 1.1.1.8",
+    {"eight addresses",
+     "ip=1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 "
+     "1.1.1.6 1.1.1.7 1.1.1.8",
      "ip=1.1.1.1|1.1.1.2|1.1.1.3|1.1.1.4|1.1.1.5|1.1.1.6|1.1.1.7|1.1.1.8"},
     {"mac in capitals", "mac=00:16:3E:AA:BB:CC", "mac=00:16:3e:aa:bb:cc"},
     {"mac with single digits", "mac=0:16:3e:a:b:c", "mac=00:16:3e:0a:0b:0c"},
@@ -132,8 +132,7 @@ static const struct spec_case good_cases[] = {
     {"devid", "devid=3", "devid=3"},
     {"devid 0", "devid=0", "devid=0"},
     {"devid highest", "devid=2147483647", "devid=2147483647"},
-    {"backend and vlan", "backend=netdom,vlan=10",
-     "backend=netdom vlan=10"},
+    {"backend and vlan", "backend=netdom,vlan=10", "backend=netdom vlan=10"},
     {"script path", "script=/etc/xen/scripts/vif-openvswitch",
      "script=/etc/xen/scripts/vif-openvswitch"},
     {"accel recorded", "accel=netfront", "accel"},
@@ -173,10 +172,9 @@ static void test_good_spec(void **state)
 #define MAC_SYNTAX                                                             \
 	"expected six hex bytes separated by ':', as in 00:16:3e:01:02:03"
 #define RATE_SYNTAX                                                            \
-	"expected RATE/s[@INTERVAL], RATE a number, optionally G, M or K, "   \
+	"expected RATE/s[@INTERVAL], RATE a number, optionally G, M or K, "    \
 	"then B (bytes) or b (bits), as in 10Mb/s or 1MB/s@20ms"
-#define BLANKS                                                                 \
-	"blanks, control characters and non-ASCII bytes are not allowed"
+#define BLANKS "blanks, control characters and non-ASCII bytes are not allowed"
 
 static const struct spec_case bad_cases[] = {
     /* keys */
@@ -190,11 +188,9 @@ static const struct spec_case bad_cases[] = {
     {"no key", E("=xenbr0", "unknown parameter ''")},
     {"key twice", E("bridge=a,bridge=b", "bridge specified twice")},
     {"mac twice",
-     E("mac=00:16:3e:aa:bb:cc, mac=00:16:3e:aa:bb:cd",
-       "mac specified twice")},
-    {"gatewaydev and netdev",
-     E("gatewaydev=eth0,netdev=eth1",
-       "gatewaydev (or netdev) specified twice")},
+     E("mac=00:16:3e:aa:bb:cc, mac=00:16:3e:aa:bb:cd", "mac specified twice")},
+    {"gatewaydev and netdev", E("gatewaydev=eth0,netdev=eth1",
+				"gatewaydev (or netdev) specified twice")},
     {"colo", E("colo_sock_mirror_id=1",
 	       "colo_sock_mirror_id: COLO replication is not supported")},
     {"forwarddev",
@@ -220,8 +216,8 @@ static const struct spec_case bad_cases[] = {
      E("mac=00:16:3e:aa:bb:cc:", "mac '00:16:3e:aa:bb:cc:': " MAC_SYNTAX)},
     {"mac empty byte",
      E("mac=00::3e:aa:bb:cc", "mac '00::3e:aa:bb:cc': " MAC_SYNTAX)},
-    {"mac signed", E("mac=-0:16:3e:aa:bb:cc",
-		     "mac '-0:16:3e:aa:bb:cc': " MAC_SYNTAX)},
+    {"mac signed",
+     E("mac=-0:16:3e:aa:bb:cc", "mac '-0:16:3e:aa:bb:cc': " MAC_SYNTAX)},
     {"multicast mac",
      E("mac=01:00:5e:00:00:01",
        "mac '01:00:5e:00:00:01': a multicast address, not an interface's "
@@ -259,8 +255,7 @@ static const struct spec_case bad_cases[] = {
     {"ipv6 prefix 129",
      E("ip=::1/129", "ip: '::1/129': the prefix length goes from 0 to 128")},
     {"ip empty prefix",
-     E("ip=10.0.0.1/",
-       "ip: '10.0.0.1/': the prefix length goes from 0 to 32")},
+     E("ip=10.0.0.1/", "ip: '10.0.0.1/': the prefix length goes from 0 to 32")},
     {"ip prefix leading zero",
      E("ip=10.0.0.1/024",
        "ip: '10.0.0.1/024': the prefix length goes from 0 to 32")},
@@ -300,8 +295,7 @@ static const struct spec_case bad_cases[] = {
        "rate '10MB/s@20mss': unknown interval unit in '20mss' (s, ms or "
        "us)")},
     {"rate interval zero",
-     E("rate=10MB/s@0ms",
-       "rate '10MB/s@0ms': the interval must not be zero")},
+     E("rate=10MB/s@0ms", "rate '10MB/s@0ms': the interval must not be zero")},
     {"rate interval too long",
      E("rate=10MB/s@5000s",
        "rate '10MB/s@5000s': the interval goes up to 4294967295 us")},
@@ -319,22 +313,18 @@ static const struct spec_case bad_cases[] = {
      E("type=netfront", "type: unknown type 'netfront' (vif or ioemu)")},
     {"mtu too small", E("mtu=67", "mtu: 67 is out of range 68..65535")},
     {"mtu too big", E("mtu=65536", "mtu: 65536 is out of range 68..65535")},
-    {"mtu huge",
-     E("mtu=99999999999999999999999",
-       "mtu: 99999999999999999999999 is out of range 68..65535")},
+    {"mtu huge", E("mtu=99999999999999999999999",
+		   "mtu: 99999999999999999999999 is out of range 68..65535")},
     {"mtu with text",
      E("mtu=1500x", "mtu: expected a decimal number, found '1500x'")},
     {"mtu negative", E("mtu=-1", "mtu: expected a decimal number, found '-1'")},
     {"devid too big",
-     E("devid=2147483648",
-       "devid: 2147483648 is out of range 0..2147483647")},
+     E("devid=2147483648", "devid: 2147483648 is out of range 0..2147483647")},
     {"devid hex", E("devid=0x10", "devid: expected a decimal number, found "
 				  "'0x10'")},
-    {"script with blank",
-     E("script=vif bridge", "script=vif bridge: " BLANKS)},
+    {"script with blank", E("script=vif bridge", "script=vif bridge: " BLANKS)},
     {"model with control", E("model=e1000\x7f", "model=e1000\x7f: " BLANKS)},
-    {"backend with newline",
-     E("backend=dom\n1", "backend=dom\n1: " BLANKS)},
+    {"backend with newline", E("backend=dom\n1", "backend=dom\n1: " BLANKS)},
 };
 
 static void test_bad_spec(void **state)
@@ -355,8 +345,8 @@ static void test_bad_spec(void **state)
 	/* A short buffer gets a truncated, terminated message. */
 	memset(err, 'x', sizeof(err));
 	assert_int_equal(vifspec_parse(c->spec, &vs, err, 8), -EINVAL);
-	assert_int_equal(strlen(err), strlen(c->expect) < 7 ? strlen(c->expect)
-							     : 7);
+	assert_int_equal(strlen(err),
+			 strlen(c->expect) < 7 ? strlen(c->expect) : 7);
 }
 
 /* ---- hostile input ---- */
@@ -439,9 +429,8 @@ static void test_rate_api(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(vifspec_parse_rate("1MB/s@20ms", &bps, &us, err,
-					    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    vifspec_parse_rate("1MB/s@20ms", &bps, &us, err, sizeof(err)), 0);
 	assert_int_equal(bps, 1000000);
 	assert_int_equal(us, 20000);
 	/* Untouched on error. */
@@ -453,21 +442,20 @@ static void test_rate_api(void **state)
 	assert_int_equal(us, 77);
 	/* xl-network-configuration(5): 1MB/s@20ms is 20,000 bytes every
 	 * 20,000 us. */
-	assert_int_equal(vifspec_parse("rate=1MB/s@20ms", &vs, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+	    vifspec_parse("rate=1MB/s@20ms", &vs, err, sizeof(err)), 0);
 	assert_int_equal(vifspec_bytes_per_interval(&vs), 20000);
 	assert_int_equal(vifspec_parse("rate=10Mb/s", &vs, err, sizeof(err)),
 			 0);
 	assert_int_equal(vifspec_bytes_per_interval(&vs), 62500);
 	assert_int_equal(vifspec_parse("", &vs, err, sizeof(err)), 0);
 	assert_int_equal(vifspec_bytes_per_interval(&vs), 0);
-	assert_int_equal(vifspec_parse("rate=4294967295GB/s@4294967295us", &vs,
-				       NULL, 0),
-			 -EINVAL);
+	assert_int_equal(
+	    vifspec_parse("rate=4294967295GB/s@4294967295us", &vs, NULL, 0),
+	    -EINVAL);
 	/* The largest that fits, and one microsecond more. */
-	assert_int_equal(vifspec_parse("rate=4294967295GB/s@4us", &vs, err,
-				       sizeof(err)),
-			 0);
+	assert_int_equal(
+	    vifspec_parse("rate=4294967295GB/s@4us", &vs, err, sizeof(err)), 0);
 	assert_int_equal(vifspec_bytes_per_interval(&vs), 17179869180000ULL);
 	assert_int_equal(vifspec_parse("rate=4294967295GB/s@5us", &vs, NULL, 0),
 			 -EINVAL);
@@ -561,25 +549,38 @@ struct domain_case {
 };
 
 static const struct domain_case domain_cases[] = {
-    {"two defaults", {"", "", NULL}, 0,
+    {"two defaults",
+     {"", "", NULL},
+     0,
      "0 00:16:3e:36:e4:c0;1 00:16:3e:20:28:2c"},
-    {"given devid, then the next", {"devid=5", "bridge=xenbr1", NULL}, 0,
+    {"given devid, then the next",
+     {"devid=5", "bridge=xenbr1", NULL},
+     0,
      "5 00:16:3e:41:9f:ef;6 00:16:3e:10:ee:c5"},
-    {"given mac kept", {"mac=00:16:3e:aa:bb:cc", "", NULL}, 0,
+    {"given mac kept",
+     {"mac=00:16:3e:aa:bb:cc", "", NULL},
+     0,
      "0 00:16:3e:aa:bb:cc;1 00:16:3e:20:28:2c"},
     {"a later vif asks for the generated address",
-     {"", "mac=00:16:3e:36:e4:c0", NULL}, 0,
+     {"", "mac=00:16:3e:36:e4:c0", NULL},
+     0,
      "0 00:16:3e:26:ca:e7;1 00:16:3e:36:e4:c0"},
     {"no vifs", {NULL}, 0, ""},
-    {"same devid", {"", "devid=0", NULL}, -EEXIST,
+    {"same devid",
+     {"", "devid=0", NULL},
+     -EEXIST,
      "vif 0 and vif 1: both have devid 0"},
     {"same mac",
-     {"bridge=xenbr0", "mac=00:16:3e:aa:bb:cc", "mac=00:16:3E:AA:BB:CC",
-      NULL},
-     -EEXIST, "vif 1 and vif 2: both have MAC address 00:16:3e:aa:bb:cc"},
-    {"same vifname", {"vifname=web", "vifname=db", "vifname=web", NULL},
-     -EEXIST, "vif 0 and vif 2: both have vifname web"},
-    {"no devid left", {"devid=2147483647", "", NULL}, -ERANGE,
+     {"bridge=xenbr0", "mac=00:16:3e:aa:bb:cc", "mac=00:16:3E:AA:BB:CC", NULL},
+     -EEXIST,
+     "vif 1 and vif 2: both have MAC address 00:16:3e:aa:bb:cc"},
+    {"same vifname",
+     {"vifname=web", "vifname=db", "vifname=web", NULL},
+     -EEXIST,
+     "vif 0 and vif 2: both have vifname web"},
+    {"no devid left",
+     {"devid=2147483647", "", NULL},
+     -ERANGE,
      "vif 1: no devid left after 2147483647"},
 };
 
@@ -591,9 +592,8 @@ static void test_domain(void **state)
 	size_t n = 0;
 
 	for (; c->specs[n]; n++)
-		assert_int_equal(vifspec_parse(c->specs[n], &vifs[n], err,
-					       sizeof(err)),
-				 0);
+		assert_int_equal(
+		    vifspec_parse(c->specs[n], &vifs[n], err, sizeof(err)), 0);
 	assert_int_equal(vifspec_domain(vifs, n, "demo", err, sizeof(err)),
 			 c->rc);
 	if (c->rc) {
@@ -624,12 +624,10 @@ static void test_conflict_pair(void **state)
 	assert_int_equal(vifspec_parse("bridge=a", &b, NULL, 0), 0);
 	assert_int_equal(vifspec_conflict(&a, &b, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
-	assert_int_equal(vifspec_parse("devid=1,mac=00:16:3e:00:00:01", &a,
-				       NULL, 0),
-			 0);
-	assert_int_equal(vifspec_parse("devid=2,mac=00:16:3e:00:00:01", &b,
-				       NULL, 0),
-			 0);
+	assert_int_equal(
+	    vifspec_parse("devid=1,mac=00:16:3e:00:00:01", &a, NULL, 0), 0);
+	assert_int_equal(
+	    vifspec_parse("devid=2,mac=00:16:3e:00:00:01", &b, NULL, 0), 0);
 	assert_int_equal(vifspec_conflict(&a, &b, err, sizeof(err)), -EEXIST);
 	assert_string_equal(err, "both have MAC address 00:16:3e:00:00:01");
 	assert_int_equal(vifspec_conflict(&b, &a, NULL, 0), -EEXIST);
@@ -646,7 +644,8 @@ int main(void)
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)                         \
 		tests[n++] = (struct CMUnitTest){table[i].name, fn, NULL,      \
 						 NULL, (void *)&table[i]};
-#define ONE(name, fn) tests[n++] = (struct CMUnitTest){name, fn, NULL, NULL, NULL};
+#define ONE(name, fn)                                                          \
+	tests[n++] = (struct CMUnitTest){name, fn, NULL, NULL, NULL};
 	ADD(good_cases, test_good_spec)
 	ADD(bad_cases, test_bad_spec)
 	ADD(mac_cases, test_default_mac)
