@@ -29,8 +29,6 @@ struct xenbus {
 	struct xenbus_watch w[XENBUS_MAX_WATCHES];
 };
 
-static void xenbus_lost(struct xenbus *xb);
-
 static void xenbus_token(int id, char *buf, size_t len)
 {
 	snprintf(buf, len, "kx%d", id);
@@ -78,7 +76,7 @@ static int xenbus_connect(struct xenbus *xb)
 	return 0;
 }
 
-static void xenbus_lost(struct xenbus *xb)
+void xenbus_lost(struct xenbus *xb)
 {
 	if (!xb->h)
 		return;
@@ -165,11 +163,15 @@ void xenbus_unwatch(struct xenbus *xb, int id)
 
 uint64_t xenbus_poll(struct xenbus *xb, uint64_t now)
 {
+	int ret;
+
 	if (!xb || !xb->retry_at)
 		return 0;
 	if (now < xb->retry_at)
 		return xb->retry_at;
-	if (xenbus_connect(xb) == 0) {
+	ret = xenbus_connect(xb);
+	log_debug("backends: xenstore reconnect: %s", ret ? strerror(-ret) : "ok");
+	if (ret == 0) {
 		log_info("backends: connected to xenstore again");
 		xb->retry_at = 0;
 		return 0;

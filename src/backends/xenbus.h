@@ -39,6 +39,10 @@ int xenbus_watch(struct xenbus *xb, const char *path, xenbus_watch_fn fn,
 		 void *arg);
 void xenbus_unwatch(struct xenbus *xb, int id);
 
+/* The connection is known to be dead (the domain's own store connection
+ * saw kxend go): close it and reconnect on the timer.  libxenstore does not
+ * report a dropped connection by itself while no request is made. */
+void xenbus_lost(struct xenbus *xb);
 /* Reconnects when due; returns the monotonic ns of the next attempt, or 0
  * when connected.  Call from the main loop like the other pollers. */
 uint64_t xenbus_poll(struct xenbus *xb, uint64_t now_ns);

@@ -223,3 +223,11 @@ uint64_t backends_poll(struct domain *d, uint64_t now)
 
 	return b && b->xb ? xenbus_poll(b->xb, now) : 0;
 }
+
+void backends_store_lost(struct domain *d)
+{
+	struct backends *b = d->backends;
+
+	if (b && b->xb)
+		xenbus_lost(b->xb);
+}

@@ -17,6 +17,8 @@ int backends_start(struct domain *d);
 /* Disconnects every device (their I/O drained) and removes the backend
  * directories. */
 void backends_stop(struct domain *d);
+/* kxend went away: the backends' connection must be made again. */
+void backends_store_lost(struct domain *d);
 /* Reconnects to xenstore when due; next attempt (monotonic ns) or 0. */
 uint64_t backends_poll(struct domain *d, uint64_t now);
 

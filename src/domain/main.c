@@ -197,6 +197,9 @@ static int run_until_shutdown(struct domain *d)
 
 		if (retry && (!deadline || retry < deadline))
 			deadline = retry;
+		retry = backends_poll(d, now_ns());
+		if (retry && (!deadline || retry < deadline))
+			deadline = retry;
 		if (loop_run_once(deadline) < 0)
 			fatal("event loop");
 		timer_run_expired(d, now_ns());

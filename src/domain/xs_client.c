@@ -12,6 +12,7 @@
 #include <xen/io/xs_wire.h>
 
 #include "common/log.h"
+#include "domain/backends.h"
 #include "domain/boot/layout.h"
 #include "domain/domain.h"
 #include "domain/loop.h"
@@ -332,6 +333,7 @@ static void xs_on_socket(int fd, void *arg)
 	close(fd);
 	c->sock = -1;
 	c->retry_at = now_ns() + XS_RETRY_NS;
+	backends_store_lost(d);
 }
 
 /* Connects, introduces, and writes the tree unless kxend still has it. */

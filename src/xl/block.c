@@ -106,17 +106,25 @@ int kxl_disk_conflicts(struct xs_handle *h, uint32_t domid,
 	return ret;
 }
 
+struct w_txn {
+	struct xs_handle *h;
+	xs_transaction_t t;
+};
+
 static int w_write(void *arg, const char *path, const char *value)
 {
-	return xs_write(arg, XBT_NULL, path, value, strlen(value)) ? 0 : -EIO;
+	struct w_txn *w = arg;
+
+	return xs_write(w->h, w->t, path, value, strlen(value)) ? 0 : -EIO;
 }
 
 static int w_perms(void *arg, const char *path, uint32_t owner, uint32_t reader)
 {
+	struct w_txn *w = arg;
 	struct xs_permissions p[2] = {{.id = owner, .perms = XS_PERM_NONE},
 				      {.id = reader, .perms = XS_PERM_READ}};
 
-	return xs_set_permissions(arg, XBT_NULL, path, p, 2) ? 0 : -EIO;
+	return xs_set_permissions(w->h, w->t, path, p, 2) ? 0 : -EIO;
 }
 
 /* Waits until the backend's state is one of want (a bitmask of 1 << state)
@@ -201,11 +209,21 @@ int main_block_attach(int argc, char **argv)
 	}
 	if (kxl_disk_conflicts(h, dom.domid, d))
 		goto out;
-	w.arg = h;
-	if (devnodes_vbd_add(&w, dom.domid, d,
-			     d->target[0] && S_ISBLK(st.st_mode))) {
+	/* One transaction, as libxl: the backend acts on the first key it
+	 * sees, so every key must appear at once. */
+	for (int tries = 0;; tries++) {
+		struct w_txn wt = {h, xs_transaction_start(h)};
+		int werr;
+
+		w.arg = &wt;
+		werr = wt.t ? devnodes_vbd_add(&w, dom.domid, d,
+					      d->target[0] && S_ISBLK(st.st_mode))
+			   : -EIO;
+		if (wt.t && xs_transaction_end(h, wt.t, werr != 0) && !werr)
+			break;
+		if (!werr && errno == EAGAIN && tries < 10)
+			continue;
 		fprintf(stderr, "kxl: writing the device to xenstore failed\n");
-		remove_dirs(h, be, fe);
 		goto out;
 	}
 	/* The backend opens the storage and waits for the frontend. */
