@@ -40,6 +40,13 @@
  * that it never overflows. */
 #define BLK_RAW_SQ_ENTRIES 128
 #define BLK_RAW_CQ_ENTRIES 1024
+/* READ/WRITE of this many bytes or more go straight to io_uring's kernel
+ * workers (IOSQE_ASYNC) instead of being tried inline in io_uring_enter:
+ * a page-cache hit of 1 MiB is 100-200 us of copying that would otherwise
+ * run on the domain's event-loop thread, holding up its other devices,
+ * while a 4 KiB hit costs less inline than the hand-over (measured in
+ * docs/performance.md, "Block storage engines"). */
+#define BLK_RAW_URING_ASYNC_MIN (64u << 10)
 
 struct blk_raw {
 	struct blk_storage base;
@@ -171,8 +178,9 @@ static int blk_raw_discard(struct blk_raw *r, const struct blk_io *io)
 /* ---- io_uring engine ----
  * One SQE per request at a time (a continued transfer is resubmitted from
  * the completion), submitted at once: the ring hands requests over one by
- * one with no end-of-batch call, and a buffered read that hits the page
- * cache completes inside that same io_uring_enter. */
+ * one with no end-of-batch call, and a small buffered read that hits the
+ * page cache completes inside that same io_uring_enter.  Large transfers
+ * are punted to the kernel's workers (BLK_RAW_URING_ASYNC_MIN). */
 
 static void blk_raw_uring_kick(struct blk_raw *r)
 {
@@ -236,6 +244,9 @@ static void blk_raw_uring_queue(struct blk_raw *r, struct blk_storage_req *q)
 		    (off_t)(io->nr_sectors * BLK_SECTOR_SIZE));
 		break;
 	}
+	if ((io->op == BLK_IO_READ || io->op == BLK_IO_WRITE) &&
+	    io->nr_sectors * BLK_SECTOR_SIZE >= BLK_RAW_URING_ASYNC_MIN)
+		io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	io_uring_sqe_set_data(sqe, q);
 	blk_raw_uring_kick(r);
 }
