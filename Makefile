@@ -16,7 +16,7 @@ DOMCORE_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c src/domai
 # through libbackends.
 BECORE_SRCS := $(wildcard src/backends/*_ring.c src/backends/blk_storage*.c)
 DOMAIN_SRCS := $(filter-out $(DOMCORE_SRCS) $(BECORE_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
-XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c src/xl/vifspec.c src/xl/devnodes.c)
+XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c src/xl/vifspec.c src/xl/devnodes.c src/xl/dominfo.c)
 XL_SRCS := $(filter-out $(XLCFG_SRCS),$(wildcard src/xl/*.c))
 KXEND_SRCS := $(wildcard src/kxend/*.c)
 XS_SRCS := $(wildcard src/xenstore/*.c)

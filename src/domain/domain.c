@@ -211,6 +211,8 @@ int domain_build(struct domain *d, const struct domain_config *cfg)
 	for (i = 0; i < DOMAIN_MAX_VCPUS; i++)
 		d->vcpus[i].fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->pause_lock, NULL);
+	pthread_cond_init(&d->pause_cond, NULL);
 	atomic_store(&d->shutdown_reason, DOMAIN_RUNNING);
 	d->nr_vcpus = cfg->vcpus;
 	d->start_ns = now_ns();
@@ -291,6 +293,9 @@ int domain_start(struct domain *d)
 void domain_stop(struct domain *d)
 {
 	atomic_store(&d->stopping, true);
+	pthread_mutex_lock(&d->pause_lock); /* wakes parked vCPUs */
+	pthread_cond_broadcast(&d->pause_cond);
+	pthread_mutex_unlock(&d->pause_lock);
 	for (unsigned i = 0; i < d->nr_vcpus; i++)
 		vcpu_kick(&d->vcpus[i]);
 	for (unsigned i = 0; i < d->nr_vcpus; i++) {

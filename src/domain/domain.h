@@ -56,6 +56,7 @@ struct vcpu {
 	uint64_t periodic_ns;       /* VCPUOP_set_periodic_timer period */
 	uint64_t periodic_next;     /* next periodic tick, monotonic ns */
 	bool up;                    /* VCPUOP_is_up */
+	atomic_bool exited;         /* its thread has left the run loop */
 };
 
 struct domain_config {
@@ -111,6 +112,18 @@ struct domain {
 	int wake_fd;                /* eventfd: wakes the main loop */
 	uint64_t start_ns;          /* CLOCK_MONOTONIC at build */
 
+	/* Pause (xl pause): while `paused` is set, vCPU threads park on
+	 * pause_cond instead of entering KVM_RUN and the user-space timers
+	 * wait (timer.h).  nr_parked and paused_at are under pause_lock. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	atomic_bool paused;
+	unsigned nr_parked;
+	uint64_t paused_at;         /* CLOCK_MONOTONIC when paused */
+	/* CPU time (ns) of the vCPU threads that have ended, for a domain
+	 * kept after its shutdown (on_*=preserve). */
+	atomic_uint_fast64_t cpu_exited_ns;
+
 	struct console_backend *console;
 	struct xs_client *xs;       /* connection to kxend, NULL if none */
 	struct backends *backends;  /* device backends (backends.h) */
@@ -140,6 +153,14 @@ void vcpu_queue_work(struct vcpu *v, void (*fn)(struct vcpu *, void *),
 		     void *arg);
 /* Makes v leave KVM_RUN soon (immediate_exit + signal). */
 void vcpu_kick(struct vcpu *v);
+
+/* Pauses the domain (main thread): every vCPU thread is kicked out of
+ * KVM_RUN and parks until domain_unpause(); returns once all of them are
+ * parked (0) or after 2 s (-ETIMEDOUT, still pausing).  Idempotent. */
+int domain_pause(struct domain *d);
+/* Lets the parked vCPU threads run again and moves the user-space timers'
+ * deadlines by the time spent paused.  Idempotent. */
+void domain_unpause(struct domain *d);
 
 /* Guest-virtual access from a vCPU's own thread (hypercall arguments are
  * guest-virtual addresses).  0 or -EFAULT. */

@@ -11,11 +11,7 @@
 
 #include "backends/console.h"
 #include "common/log.h"
-
-/* Xen's version we implement the ABI of, and our own identification. */
-#define KXEN_XEN_MAJOR 4
-#define KXEN_XEN_MINOR 17
-#define KXEN_EXTRAVERSION ".0-kxen"
+#include "common/version.h"
 
 _Static_assert(sizeof(xen_extraversion_t) == 16, "extraversion size");
 _Static_assert(sizeof(xen_feature_info_t) == 8, "feature_info size");
@@ -57,7 +53,7 @@ long hc_xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg)
 		xen_capabilities_info_t caps;
 
 		memset(caps, 0, sizeof(caps));
-		strcpy(caps, "hvm-3.0-x86_64");
+		strcpy(caps, KXEN_XEN_CAPS);
 		return vcpu_copy_to_guest(v, arg, caps, sizeof(caps));
 	}
 	case XENVER_changeset: {

@@ -14,6 +14,7 @@
 #include "backends/console.h"
 #include "common/log.h"
 #include "domain/backends.h"
+#include "domain/control.h"
 #include "domain/domain.h"
 #include "domain/loop.h"
 #include "domain/timer.h"
@@ -230,6 +231,7 @@ int main(int argc, char **argv)
 	if (sfd < 0 || loop_add(sfd, on_signal, NULL) < 0)
 		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
+	control_open(&cfg);
 
 	for (;;) {
 		if (domain_build(d, &cfg) < 0) {
@@ -248,9 +250,11 @@ int main(int argc, char **argv)
 			domain_teardown(d);
 			return EXIT_FAILURE;
 		}
+		control_booted(d);
 		reason = run_until_shutdown(d);
 		loop_del(d->wake_fd);
 		if (reason < 0) {
+			control_dying();
 			printf("Domain %u destroyed\n", cfg.domid);
 			domain_teardown(d);
 			return EXIT_SUCCESS;
@@ -260,11 +264,13 @@ int main(int argc, char **argv)
 		       cfg.domid, reason, reason);
 		printf("Action for shutdown reason code %d is %s\n", reason,
 		       action_names[action]);
+		control_shutdown(reason, action);
 		if (action == ACTION_PRESERVE) {
 			/* Keep the stopped domain (its memory) until someone
 			 * destroys it, as xl does. */
 			while (!destroy_requested)
 				loop_run_once(0);
+			control_dying();
 			domain_teardown(d);
 			printf("Domain %u destroyed\n", cfg.domid);
 			return EXIT_SUCCESS;

@@ -59,6 +59,8 @@ uint64_t timer_next_deadline(struct domain *d)
 {
 	uint64_t next = 0;
 
+	if (atomic_load(&d->paused))
+		return 0; /* nothing fires while paused */
 	pthread_mutex_lock(&d->lock);
 	for (unsigned i = 0; i < NR_WATCHDOGS; i++)
 		if (d->watchdog_deadline[i] &&
@@ -76,6 +78,8 @@ void timer_run_expired(struct domain *d, uint64_t now)
 {
 	bool watchdog = false;
 
+	if (atomic_load(&d->paused))
+		return;
 	pthread_mutex_lock(&d->lock);
 	for (unsigned i = 0; i < NR_WATCHDOGS; i++) {
 		if (d->watchdog_deadline[i] && d->watchdog_deadline[i] <= now) {
@@ -102,4 +106,22 @@ void timer_run_expired(struct domain *d, uint64_t now)
 		log_warnx("domain %s: watchdog expired", d->cfg->name);
 		domain_request_shutdown(d, SHUTDOWN_watchdog);
 	}
+}
+
+void timer_resume(struct domain *d, uint64_t paused_ns)
+{
+	uint64_t now = now_ns();
+
+	pthread_mutex_lock(&d->lock);
+	for (unsigned i = 0; i < NR_WATCHDOGS; i++)
+		if (d->watchdog_deadline[i])
+			d->watchdog_deadline[i] += paused_ns;
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = &d->vcpus[i];
+
+		if (v->periodic_ns)
+			v->periodic_next = now + v->periodic_ns;
+	}
+	pthread_mutex_unlock(&d->lock);
+	timer_wake_loop(d);
 }

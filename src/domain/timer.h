@@ -20,9 +20,12 @@ long timer_set_periodic(struct domain *d, unsigned n, uint64_t period_ns);
  * removed.  Expiry shuts the domain down with SHUTDOWN_watchdog. */
 long timer_watchdog(struct domain *d, uint32_t id, uint32_t timeout_s);
 
-/* Earliest pending deadline (monotonic ns), or 0 if none. */
+/* Earliest pending deadline (monotonic ns), or 0 if none or paused. */
 uint64_t timer_next_deadline(struct domain *d);
-/* Fires everything due at `now`. */
+/* Fires everything due at `now`; nothing while the domain is paused. */
 void timer_run_expired(struct domain *d, uint64_t now);
+/* After a pause of paused_ns: watchdogs keep the time they had left (a
+ * paused guest cannot pet them), periodic timers restart from now. */
+void timer_resume(struct domain *d, uint64_t paused_ns);
 
 #endif

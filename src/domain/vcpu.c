@@ -8,13 +8,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <xen/sched.h>
+#include <xen/vcpu.h>
 
 #include "common/log.h"
 #include "domain/cpuid.h"
 #include "domain/hypercall.h"
 #include "domain/ioport.h"
+#include "domain/timer.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
 
@@ -324,12 +327,66 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	}
 }
 
+/* Tells KVM (and through the runstate area, the guest) that v is offline
+ * while it is parked, as Xen does for a paused vCPU; KVM counts it as
+ * running again at the next KVM_RUN.  Best effort: without runstate
+ * support in KVM there is nothing to tell. */
+static void vcpu_runstate_offline(struct vcpu *v)
+{
+	struct kvm_xen_vcpu_attr a = {
+		.type = KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_CURRENT,
+		.u.runstate.state = RUNSTATE_offline,
+	};
+
+	if (ioctl(v->fd, KVM_XEN_VCPU_SET_ATTR, &a) < 0 &&
+	    log_first_time("runstate offline", errno, 0))
+		log_debug("vCPU %u: runstate offline: %s", v->id,
+			  strerror(errno));
+}
+
+/* Waits, outside KVM_RUN, while the domain is paused. */
+static void vcpu_park(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+
+	vcpu_runstate_offline(v);
+	pthread_mutex_lock(&d->pause_lock);
+	d->nr_parked++;
+	pthread_cond_broadcast(&d->pause_cond);
+	while (atomic_load(&d->paused) && !atomic_load(&d->stopping))
+		pthread_cond_wait(&d->pause_cond, &d->pause_lock);
+	d->nr_parked--;
+	pthread_mutex_unlock(&d->pause_lock);
+}
+
+/* The thread's CPU time goes to the domain's account (a domain kept after
+ * its shutdown still shows the time it used), and a pause waiting for
+ * this thread to park stops waiting. */
+static void vcpu_thread_exit(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		atomic_fetch_add(&d->cpu_exited_ns,
+				 (uint64_t)ts.tv_sec * 1000000000ull +
+					 (uint64_t)ts.tv_nsec);
+	pthread_mutex_lock(&d->pause_lock);
+	atomic_store(&v->exited, true);
+	pthread_cond_broadcast(&d->pause_cond);
+	pthread_mutex_unlock(&d->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct domain *d = v->dom;
+	char name[16];
 	sigset_t set;
 
+	/* kxl list and vcpu-list find the vCPU threads by this name. */
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -340,6 +397,12 @@ static void *vcpu_thread(void *arg)
 		if (atomic_load(&d->stopping) ||
 		    atomic_load(&d->shutdown_reason) != DOMAIN_RUNNING)
 			break;
+		/* domain_pause() sets paused before it kicks: either we see
+		 * it here or KVM_RUN sees immediate_exit. */
+		if (atomic_load(&d->paused)) {
+			vcpu_park(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -350,6 +413,7 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu_handle_exit(v))
 			break;
 	}
+	vcpu_thread_exit(v);
 	return NULL;
 }
 
@@ -371,4 +435,52 @@ int vcpu_start(struct vcpu *v)
 	}
 	v->thread_started = true;
 	return 0;
+}
+
+int domain_pause(struct domain *d)
+{
+	struct timespec deadline;
+	bool done = false;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->pause_lock);
+	if (!atomic_load(&d->paused)) {
+		d->paused_at = now_ns();
+		atomic_store(&d->paused, true);
+	}
+	pthread_mutex_unlock(&d->pause_lock);
+	for (unsigned i = 0; i < d->nr_vcpus; i++)
+		vcpu_kick(&d->vcpus[i]);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 2;
+	pthread_mutex_lock(&d->pause_lock);
+	while (!done && !ret) {
+		unsigned live = 0;
+
+		for (unsigned i = 0; i < d->nr_vcpus; i++)
+			live += d->vcpus[i].thread_started &&
+				!atomic_load(&d->vcpus[i].exited);
+		done = d->nr_parked >= live;
+		if (!done)
+			ret = pthread_cond_clockwait(&d->pause_cond,
+						     &d->pause_lock,
+						     CLOCK_MONOTONIC, &deadline);
+	}
+	pthread_mutex_unlock(&d->pause_lock);
+	return done ? 0 : -ETIMEDOUT;
+}
+
+void domain_unpause(struct domain *d)
+{
+	uint64_t paused_for = 0;
+
+	pthread_mutex_lock(&d->pause_lock);
+	if (atomic_load(&d->paused)) {
+		paused_for = now_ns() - d->paused_at;
+		atomic_store(&d->paused, false);
+		pthread_cond_broadcast(&d->pause_cond);
+	}
+	pthread_mutex_unlock(&d->pause_lock);
+	if (paused_for)
+		timer_resume(d, paused_for);
 }

@@ -26,6 +26,17 @@ int main_help(int argc, char **argv);
 int main_block_attach(int argc, char **argv);
 int main_block_detach(int argc, char **argv);
 int main_block_list(int argc, char **argv);
+int main_shutdown(int argc, char **argv);
+int main_reboot(int argc, char **argv);
+int main_pause(int argc, char **argv);
+int main_unpause(int argc, char **argv);
+int main_console(int argc, char **argv);
+int main_rename(int argc, char **argv);
+int main_uptime(int argc, char **argv);
+int main_info(int argc, char **argv);
+int main_dmesg(int argc, char **argv);
+int main_vcpu_list(int argc, char **argv);
+int main_sysrq(int argc, char **argv);
 
 struct xs_handle;
 struct diskspec;
@@ -58,7 +69,13 @@ struct kxl_dom {
  * 0 or -errno (-EEXIST for a duplicate) with a message printed. */
 int reg_reserve(struct kxl_dom *dom);
 int reg_update(const struct kxl_dom *dom);
+/* Removes the entry and what the domain process may have left (its
+ * control socket, its dying marker). */
 void reg_release(uint32_t domid);
+/* Renames domid's entry under the registry lock, refusing a name another
+ * domain has (-EEXIST) or an invalid one (-EINVAL), with a message.  0 or
+ * -errno. */
+int reg_rename(uint32_t domid, const char *name);
 /* Fills out (up to max) with live domains sorted by domid; returns the
  * count.  Entries whose process died are removed. */
 int reg_list(struct kxl_dom *out, int max);

@@ -16,13 +16,32 @@ static const struct kxl_cmd cmd_table[] = {
 	{"create", main_create, true, "Create a domain from config file <filename>",
 	 "[-c] [-p] [-n] [-F] [-q] <ConfigFile> [options] [vars]"},
 	{"list", main_list, false, "List information about all/some domains",
-	 "[-l] [Domain ...]"},
+	 "[-l] [-v] [Domain ...]"},
 	{"destroy", main_destroy, false, "Terminate a domain immediately",
 	 "<Domain>"},
+	{"shutdown", main_shutdown, false, "Issue a shutdown signal to a domain",
+	 "[-w] [-a] [-F] <-a|Domain>"},
+	{"reboot", main_reboot, false, "Issue a reboot signal to a domain",
+	 "[-w] [-a] [-F] <-a|Domain>"},
+	{"pause", main_pause, false, "Pause execution of a domain", "<Domain>"},
+	{"unpause", main_unpause, false, "Unpause a paused domain", "<Domain>"},
+	{"console", main_console, false, "Attach to domain's console",
+	 "[-t pv] [-n 0] [-e ^]] <Domain>"},
+	{"rename", main_rename, false, "Rename a domain",
+	 "<Domain> <NewDomainName>"},
 	{"domid", main_domid, false, "Convert a domain name to domain id",
 	 "<DomainName>"},
 	{"domname", main_domname, false, "Convert a domain id to domain name",
 	 "<DomainId>"},
+	{"uptime", main_uptime, false, "Print uptime for all/some domains",
+	 "[-s] [Domain ...]"},
+	{"info", main_info, false, "Get information about the host", ""},
+	{"dmesg", main_dmesg, false,
+	 "Read and/or clear kxen's log (the domain processes')", "[-c]"},
+	{"vcpu-list", main_vcpu_list, false,
+	 "List the VCPUs for all/some domains", "[Domain, ...]"},
+	{"sysrq", main_sysrq, false, "Send a sysrq to a domain",
+	 "<Domain> <letter>"},
 	{"block-attach", main_block_attach, false,
 	 "Create a new virtual block device",
 	 "<Domain> <disk-spec-component(s)>..."},
@@ -52,40 +71,6 @@ int main_help(int argc, char **argv)
 	       "kxl full list of subcommands:\n\n");
 	for (size_t i = 0; i < NR_CMDS; i++)
 		printf(" %-20s%s\n", cmd_table[i].name, cmd_table[i].summary);
-	return EXIT_SUCCESS;
-}
-
-int main_list(int argc, char **argv)
-{
-	static struct kxl_dom doms[256];
-	int n = reg_list(doms, 256);
-	time_t now = time(NULL);
-
-	printf("%-40s %5s %5s %5s     %-6s %9s\n", "Name", "ID", "Mem",
-	       "VCPUs", "State", "Time(s)");
-	/* Domain-0 is this host. */
-	printf("%-40s %5u %5ld %5ld     %-6s %9.1f\n", "Domain-0", 0,
-	       (long)(sysconf(_SC_PHYS_PAGES) / 256 / 1024 * 4),
-	       sysconf(_SC_NPROCESSORS_ONLN), "r-----", 0.0);
-	for (int i = 0; i < n; i++) {
-		if (argc > 1) {
-			bool want = false;
-
-			for (int a = 1; a < argc; a++) {
-				char id[16];
-
-				snprintf(id, sizeof(id), "%u", doms[i].domid);
-				want |= strcmp(argv[a], doms[i].name) == 0 ||
-					strcmp(argv[a], id) == 0;
-			}
-			if (!want)
-				continue;
-		}
-		printf("%-40s %5u %5llu %5u     %-6s %9.1f\n", doms[i].name,
-		       doms[i].domid, (unsigned long long)doms[i].memory_mb,
-		       doms[i].vcpus, "-b----",
-		       (double)(now - (time_t)doms[i].start_time));
-	}
 	return EXIT_SUCCESS;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/ctl_wire.h"
 #include "xl/kxl.h"
 
 #define REG_MAX_DOMID 32752 /* DOMID_FIRST_RESERVED - 1 */
@@ -176,6 +177,55 @@ void reg_release(uint32_t domid)
 
 	snprintf(path, sizeof(path), "%s/%u", reg_dir(), domid);
 	unlink(path);
+	/* What a domain process killed with -9 leaves behind: its control
+	 * socket and dying marker (common/ctl_wire.h). */
+	if (ctl_path(domid, "sock", path, sizeof(path)) == 0)
+		unlink(path);
+	if (ctl_path(domid, "dying", path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+int reg_rename(uint32_t domid, const char *name)
+{
+	static struct kxl_dom all[256];
+	struct kxl_dom *self = NULL;
+	char lock_path[600];
+	int n, lock, ret = 0;
+
+	if (!*name || strlen(name) >= sizeof(all[0].name) ||
+	    strpbrk(name, " /\t\n") || strcmp(name, "Domain-0") == 0) {
+		fprintf(stderr, "kxl: invalid domain name \"%s\": 1 to 63 "
+				"characters, without spaces or '/'\n",
+			name);
+		return -EINVAL;
+	}
+	snprintf(lock_path, sizeof(lock_path), "%s/.lock", reg_dir());
+	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		fprintf(stderr, "kxl: cannot lock %s: %s\n", lock_path,
+			strerror(errno));
+		if (lock >= 0)
+			close(lock);
+		return -EACCES;
+	}
+	n = reg_list(all, 256);
+	for (int i = 0; i < n; i++) {
+		if (all[i].domid == domid)
+			self = &all[i];
+		else if (strcmp(all[i].name, name) == 0)
+			ret = -EEXIST;
+	}
+	if (ret == -EEXIST)
+		fprintf(stderr, "kxl: domain with name \"%s\" already exists.\n",
+			name);
+	else if (!self)
+		ret = -ENOENT;
+	if (!ret) {
+		snprintf(self->name, sizeof(self->name), "%s", name);
+		ret = reg_update(self);
+	}
+	close(lock);
+	return ret;
 }
 
 int reg_find(const char *name_or_id, struct kxl_dom *out)

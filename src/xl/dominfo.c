@@ -1,0 +1,329 @@
+/* What kxl learns about a running domain (see dominfo.h): the control
+ * channel's client, /proc's vCPU threads, and xl's formats. */
+#include "xl/dominfo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "xl/kxl.h"
+
+/* ---- /proc ---- */
+
+int procstat_parse(const char *line, struct proc_task *t)
+{
+	const char *open = strchr(line, '('), *close = strrchr(line, ')');
+	unsigned long long utime = 0, stime = 0;
+	const char *p;
+	size_t n;
+	int field;
+
+	memset(t, 0, sizeof(*t));
+	t->cpu = -1;
+	if (!open || !close || close < open || close[1] != ' ')
+		return -EINVAL;
+	t->tid = (pid_t)strtol(line, NULL, 10);
+	n = (size_t)(close - open - 1);
+	if (n >= sizeof(t->comm))
+		n = sizeof(t->comm) - 1;
+	memcpy(t->comm, open + 1, n);
+	t->comm[n] = '\0';
+	/* After "(comm) " come fields 3 (state), 4, ... separated by one
+	 * space each. */
+	p = close + 2;
+	for (field = 3; *p && field <= 39; field++) {
+		switch (field) {
+		case 3:
+			t->state = *p;
+			break;
+		case 14:
+			utime = strtoull(p, NULL, 10);
+			break;
+		case 15:
+			stime = strtoull(p, NULL, 10);
+			break;
+		case 39:
+			t->cpu = (int)strtol(p, NULL, 10);
+			break;
+		}
+		p = strchr(p, ' ');
+		if (!p)
+			break;
+		p++;
+	}
+	if (!t->state || field < 15)
+		return -EINVAL;
+	t->ticks = utime + stime;
+	return 0;
+}
+
+/* The threads named vcpuN of pid, into info->vcpu[N]. */
+static void dominfo_threads(pid_t pid, struct kxl_dominfo *info)
+{
+	char path[64], line[1024];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		struct proc_task t;
+		unsigned long id;
+		char *end;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat",
+			 (int)pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue; /* the thread ended meanwhile */
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+		if (procstat_parse(line, &t) < 0 ||
+		    strncmp(t.comm, "vcpu", 4) != 0)
+			continue;
+		id = strtoul(t.comm + 4, &end, 10);
+		if (*end || end == t.comm + 4 || id >= DOMINFO_MAX_VCPUS)
+			continue;
+		info->vcpu[id] = t;
+		CPU_ZERO(&info->affinity[id]);
+		sched_getaffinity(t.tid, sizeof(cpu_set_t),
+				  &info->affinity[id]);
+		if (id + 1 > info->nr_vcpus)
+			info->nr_vcpus = (unsigned)id + 1;
+	}
+	closedir(dir);
+}
+
+void dominfo_get(const struct kxl_dom *d, struct kxl_dominfo *info,
+		 int timeout_ms)
+{
+	char path[128];
+	long long v;
+
+	memset(info, 0, sizeof(*info));
+	info->shutdown = -1;
+	info->nr_vcpus =
+	    d->vcpus < DOMINFO_MAX_VCPUS ? d->vcpus : DOMINFO_MAX_VCPUS;
+	if (d->pid <= 0)
+		return; /* still being created */
+	if (ctl_path(d->domid, "dying", path, sizeof(path)) == 0 &&
+	    access(path, F_OK) == 0)
+		info->dying = true;
+	if (!info->dying &&
+	    domctl_request(d->domid, "info", info->line, sizeof(info->line),
+			   timeout_ms) == 0) {
+		info->answered = true;
+		if (ctl_get_num(info->line, "paused", &v) == 0)
+			info->paused = (unsigned)v;
+		if (ctl_get_num(info->line, "shutdown", &v) == 0)
+			info->shutdown = (int)v;
+		if (ctl_get_num(info->line, "boots", &v) == 0)
+			info->boots = (unsigned)v;
+		if (ctl_get_num(info->line, "boot_time", &v) == 0)
+			info->boot_time = v;
+		if (ctl_get_num(info->line, "cpu_exited_ns", &v) == 0)
+			info->cpu_exited_ns = (uint64_t)v;
+		ctl_get(info->line, "uuid", info->uuid, sizeof(info->uuid));
+		ctl_get(info->line, "pty", info->pty, sizeof(info->pty));
+		if (strcmp(info->pty, "-") == 0)
+			info->pty[0] = '\0';
+	}
+	dominfo_threads(d->pid, info);
+}
+
+/* ---- formats ---- */
+
+void dominfo_state(const struct kxl_dominfo *info, char out[7])
+{
+	static const char reasons[] = "-rscwS"; /* xl's, by SHUTDOWN_* */
+	bool running = false, blocked = false;
+
+	for (unsigned i = 0; i < info->nr_vcpus; i++) {
+		char s = dominfo_vcpu_state(info, i);
+
+		running |= s == 'r';
+		blocked |= s == 'b';
+	}
+	out[0] = running ? 'r' : '-';
+	out[1] = blocked ? 'b' : '-';
+	out[2] = info->paused ? 'p' : '-';
+	out[3] = info->shutdown >= 0 ? 's' : '-';
+	out[4] = info->shutdown < 0 ? '-'
+		 : info->shutdown < (int)sizeof(reasons) - 1
+		     ? reasons[info->shutdown]
+		     : '?';
+	out[5] = info->dying ? 'd' : '-';
+	out[6] = '\0';
+}
+
+char dominfo_vcpu_state(const struct kxl_dominfo *info, unsigned vcpu)
+{
+	const struct proc_task *t = &info->vcpu[vcpu];
+
+	if (vcpu >= DOMINFO_MAX_VCPUS || !t->tid || info->paused || info->dying)
+		return '-';
+	if (t->state == 'R')
+		return 'r';
+	if (t->state == 'S' || t->state == 'D')
+		return 'b';
+	return '-';
+}
+
+double dominfo_vcpu_seconds(const struct kxl_dominfo *info, unsigned vcpu)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (vcpu >= DOMINFO_MAX_VCPUS)
+		return 0;
+	return (double)info->vcpu[vcpu].ticks / (double)(hz > 0 ? hz : 100);
+}
+
+double dominfo_cpu_seconds(const struct kxl_dominfo *info)
+{
+	double s = (double)info->cpu_exited_ns / 1e9;
+
+	for (unsigned i = 0; i < info->nr_vcpus; i++)
+		s += dominfo_vcpu_seconds(info, i);
+	return s;
+}
+
+void uptime_format(unsigned long secs, bool short_mode, char *out, size_t len)
+{
+	unsigned long day = secs / 86400, hour = secs / 3600 % 24,
+		      min = secs / 60 % 60, sec = secs % 60;
+	char days[32] = "";
+
+	if (day)
+		snprintf(days, sizeof(days), "%lu day%s, ", day,
+			 day > 1 ? "s" : "");
+	if (short_mode)
+		snprintf(out, len, "%s%2lu:%02lu", days, hour, min);
+	else
+		snprintf(out, len, "%s%2lu:%02lu:%02lu", days, hour, min, sec);
+}
+
+void cpumap_format(const cpu_set_t *set, unsigned nr_cpus, char *out,
+		   size_t len)
+{
+	unsigned count = 0;
+	size_t at = 0;
+
+	for (unsigned i = 0; i < nr_cpus; i++)
+		count += CPU_ISSET(i, set) ? 1 : 0;
+	if (count == nr_cpus || !count) {
+		snprintf(out, len, "%s", count ? "all" : "none");
+		return;
+	}
+	out[0] = '\0';
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		unsigned j = i;
+
+		if (!CPU_ISSET(i, set))
+			continue;
+		while (j + 1 < nr_cpus && CPU_ISSET(j + 1, set))
+			j++;
+		if (at < len)
+			at += (size_t)snprintf(out + at, len - at, "%s%u",
+					       at ? "," : "", i);
+		if (j > i && at < len)
+			at += (size_t)snprintf(out + at, len - at, "-%u", j);
+		i = j;
+	}
+}
+
+/* ---- control channel client ---- */
+
+int domctl_connect(uint32_t domid)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char path[128];
+	int fd, ret;
+
+	ret = ctl_path(domid, "sock", path, sizeof(path));
+	if (ret)
+		return ret;
+	memcpy(sa.sun_path, path, strlen(path) + 1); /* fits: ctl_path */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int domctl_send(int fd, const char *req)
+{
+	char line[CTL_LINE_MAX];
+	int n = snprintf(line, sizeof(line), "%s\n", req);
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -E2BIG;
+	return send(fd, line, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -errno;
+}
+
+int domctl_recv(int fd, char *line, size_t len, int timeout_ms)
+{
+	size_t n = 0;
+
+	/* Byte by byte: a reply is one short line and a second one (wait-
+	 * shutdown) must stay in the socket for the next call. */
+	while (n + 1 < len) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t got;
+		char ch;
+
+		if (poll(&p, 1, timeout_ms) == 0)
+			return -ETIMEDOUT;
+		got = recv(fd, &ch, 1, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -EPIPE;
+		if (ch == '\n')
+			break;
+		line[n++] = ch;
+	}
+	line[n] = '\0';
+	if (strncmp(line, "ok", 2) == 0 && (!line[2] || line[2] == ' '))
+		return 0;
+	if (strncmp(line, "error ", 6) == 0 && atoi(line + 6) > 0)
+		return atoi(line + 6);
+	return EPROTO;
+}
+
+int domctl_request(uint32_t domid, const char *req, char *reply, size_t len,
+		   int timeout_ms)
+{
+	int fd = domctl_connect(domid), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = domctl_send(fd, req);
+	if (!ret)
+		ret = domctl_recv(fd, reply, len, timeout_ms);
+	close(fd);
+	return ret;
+}
+
+const char *domctl_error_text(const char *line)
+{
+	const char *p =
+	    strncmp(line, "error ", 6) == 0 ? strchr(line + 6, ' ') : NULL;
+
+	return p ? p + 1 : line;
+}
