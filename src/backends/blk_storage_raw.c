@@ -306,11 +306,14 @@ static unsigned blk_raw_uring_reap(struct blk_storage *s)
 {
 	struct blk_raw *r = (struct blk_raw *)s;
 	/* Only what is there now: a done() that submits again may complete
-	 * inline, and those are left for the next round (they signalled the
-	 * event fd) so that one call cannot run forever. */
+	 * inline, and those are left for the next round so that one call
+	 * cannot run forever.  Completions that overflowed the queue (more
+	 * requests in flight than it holds) are moved in by the first peek. */
 	unsigned todo = io_uring_cq_ready(&r->ring), n = 0;
 	struct io_uring_cqe *cqe;
 
+	if (!todo && io_uring_cq_has_overflow(&r->ring))
+		todo = 1;
 	while (todo-- && io_uring_peek_cqe(&r->ring, &cqe) == 0) {
 		struct blk_storage_req *q = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;
@@ -320,6 +323,10 @@ static unsigned blk_raw_uring_reap(struct blk_storage *s)
 	}
 	if (io_uring_sq_ready(&r->ring))
 		blk_raw_uring_kick(r);
+	/* Left over (or flushed in from the overflow list, which signals
+	 * nothing): come back for them. */
+	if (io_uring_cq_ready(&r->ring) || io_uring_cq_has_overflow(&r->ring))
+		blk_storage_signal(s);
 	return n;
 }
 

@@ -281,28 +281,30 @@ struct net_l4 {
 /* IPv6 extension headers: hop-by-hop, routing and destination options
  * (length in 8-octet units after the first 8), fragment (8 octets, only a
  * whole datagram passes), authentication (4-octet units after the first
- * 8).  A bounded walk: a frame cannot keep us here. */
+ * 8).  At most NET_IPV6_MAX_EXT of them: a frame cannot keep us here. */
+#define NET_IPV6_MAX_EXT 8
 static bool net_skip_ipv6_ext(const uint8_t *f, size_t len, unsigned *off,
 			      uint8_t *nh)
 {
-	for (unsigned n = 0; n < 8; n++) {
+	for (unsigned n = 0;; n++) {
 		unsigned hl;
 
 		switch (*nh) {
 		case 0:	 /* hop-by-hop */
 		case 43: /* routing */
 		case 60: /* destination options */
-			if (*off + 8 > len)
+			if (n == NET_IPV6_MAX_EXT || *off + 8 > len)
 				return false;
 			hl = ((unsigned)f[*off + 1] + 1) * 8;
 			break;
 		case 51: /* authentication */
-			if (*off + 8 > len)
+			if (n == NET_IPV6_MAX_EXT || *off + 8 > len)
 				return false;
 			hl = ((unsigned)f[*off + 1] + 2) * 4;
 			break;
 		case 44: /* fragment: offset or more-fragments set */
-			if (*off + 8 > len || (be16(f + *off + 2) & 0xFFF9))
+			if (n == NET_IPV6_MAX_EXT || *off + 8 > len ||
+			    (be16(f + *off + 2) & 0xFFF9))
 				return false;
 			hl = 8;
 			break;
@@ -314,7 +316,6 @@ static bool net_skip_ipv6_ext(const uint8_t *f, size_t len, unsigned *off,
 		*nh = f[*off];
 		*off += hl;
 	}
-	return false;
 }
 
 /* Finds the TCP or UDP header behind up to two VLAN tags and IPv4 or IPv6
@@ -855,10 +856,10 @@ static int net_rx_fill(struct net_ring *q, const struct net_rx_plan *p,
 		size_t at = p->patch_at + b;
 
 		if (at >= start && at < start + clen)
-			rc = net_grant_copy(
-			    q->cfg.grant, q->cfg.grant_opaque, q->cfg.domid,
-			    ref, (unsigned)(at - start),
-			    (void *)&p->patch_val[b], 1, true);
+			rc = net_grant_copy(q->cfg.grant, q->cfg.grant_opaque,
+					    q->cfg.domid, ref,
+					    (unsigned)(at - start),
+					    (void *)&p->patch_val[b], 1, true);
 	}
 	return rc;
 }

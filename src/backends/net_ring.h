@@ -101,8 +101,8 @@ struct net_host_ops {
  * The caller owns the struct; several queues of one vif may share it
  * (one thread).  Fields are private to net_credit_* and net_ring_tx. */
 struct net_credit {
-	uint64_t bytes;	 /* per interval; 0: no limit */
-	uint64_t usec;	 /* the interval */
+	uint64_t bytes; /* per interval; 0: no limit */
+	uint64_t usec;	/* the interval */
 	uint64_t remaining;
 	uint64_t window_start; /* when the last chunk was added */
 };
@@ -124,15 +124,17 @@ struct net_ring_config {
 	 * the frontend initialised them (SHARED_RING_INIT). */
 	struct netif_tx_sring *tx_sring;
 	struct netif_rx_sring *rx_sring;
-	uint16_t domid;	 /* frontend domain: for grant maps and log lines */
-	uint32_t devid;	 /* vif device number: for log lines */
-	unsigned queue;	 /* queue index: for log lines */
+	uint16_t domid; /* frontend domain: for grant maps and log lines */
+	uint32_t devid; /* vif device number: for log lines */
+	unsigned queue; /* queue index: for log lines */
 	/* What the frontend said it takes on its rx ring: */
-	bool rx_sg;	     /* feature-sg: a frame over several slots */
-	bool rx_gso_tcpv4;   /* feature-gso-tcpv4 */
-	bool rx_gso_tcpv6;   /* feature-gso-tcpv6 */
-	bool rx_no_csum;     /* feature-no-csum-offload: partial checksums
-				are completed here before they reach it */
+	bool rx_sg;	   /* feature-sg: a frame over several slots */
+	bool rx_gso_tcpv4; /* feature-gso-tcpv4 */
+	bool rx_gso_tcpv6; /* feature-gso-tcpv6 */
+	/* feature-no-csum-offload: partial checksums are completed here
+	 * before they reach it, and GSO frames (whose segments' checksums
+	 * would be its job) are not given to it. */
+	bool rx_no_csum;
 	/* tx packets taken per net_ring_tx() before it yields (reporting
 	 * NET_RING_MORE); 0 means 64 (a NAPI weight). */
 	unsigned batch;
@@ -170,11 +172,11 @@ enum net_ring_fault {
 /* Host packets net_ring_rx() could not give the guest (the host's side or
  * the guest's configuration, not a fault of the frontend). */
 enum net_ring_rx_drop {
-	NET_RX_DROP_HDR,    /* runt, or a virtio_net_hdr that makes no sense */
-	NET_RX_DROP_SIZE,   /* frame over NET_RING_MAX_FRAME, or over one
-			       page for a frontend without feature-sg */
-	NET_RX_DROP_GSO,    /* a GSO type the frontend did not ask for */
-	NET_RX_DROP_NOBUF,  /* given up by the caller (net_ring_rx_drop) */
+	NET_RX_DROP_HDR,   /* runt, or a virtio_net_hdr that makes no sense */
+	NET_RX_DROP_SIZE,  /* frame over NET_RING_MAX_FRAME, or over one
+			      page for a frontend without feature-sg */
+	NET_RX_DROP_GSO,   /* a GSO type the frontend did not ask for */
+	NET_RX_DROP_NOBUF, /* given up by the caller (net_ring_rx_drop) */
 	NET_RX_DROP_NR
 };
 
@@ -204,13 +206,16 @@ int net_ring_create(const struct net_ring_config *cfg, struct net_ring **out);
 /* Frees the queue (no grant is held between calls).  NULL is a no-op. */
 void net_ring_destroy(struct net_ring *q);
 
-/* Flags reported by net_ring_tx() and net_ring_rx(). */
-#define NET_RING_NOTIFY 0x1u /* send the frontend an event on the channel
-				of the ring this call answered */
-#define NET_RING_MORE 0x2u   /* tx: packets are waiting that could be
-				taken now: call net_ring_tx() again soon */
-#define NET_RING_CREDIT 0x4u /* tx: held back by the rate limit: call
-				net_ring_tx() again at *retry_at */
+/* Flags reported by net_ring_tx() and net_ring_rx().
+ * NOTIFY: send the frontend an event on the channel of the ring this call
+ *         answered (event-channel-tx or -rx; the same one unsplit);
+ * MORE:   tx: packets are waiting that could be taken now: call
+ *         net_ring_tx() again soon;
+ * CREDIT: tx: held back by the rate limit: call net_ring_tx() again at
+ *         *retry_at. */
+#define NET_RING_NOTIFY 0x1u
+#define NET_RING_MORE 0x2u
+#define NET_RING_CREDIT 0x4u
 
 /* Guest -> host.  Call it when the tx event channel fires, when the
  * credit time comes, and after NET_RING_MORE.  Takes up to `batch`

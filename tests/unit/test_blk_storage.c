@@ -71,9 +71,9 @@ struct fx {
 
 struct tio {
 	struct blk_io io;
-	struct iovec iov[MAX_IOV];
-	uint8_t *bufs[MAX_IOV]; /* separately allocated segments, or NULL */
-	uint8_t *linear;	/* or one buffer cut into the iovecs */
+	struct iovec *iov;
+	uint8_t **bufs;	 /* separately allocated segments, or NULL */
+	uint8_t *linear; /* or one buffer cut into the iovecs */
 	int err;
 	int ndone;
 };
@@ -105,22 +105,31 @@ static struct tio *tio_rw(enum blk_io_op op, uint64_t sector, uint64_t nsect,
 {
 	struct tio *t = calloc(1, sizeof(*t));
 	size_t total = nsect * SECT, pos = 0;
+	unsigned n = 0;
 
 	assert_non_null(t);
+	for (pos = 0; pos < total; n++)
+		pos += segs[n % nsegs];
+	assert_true(n <= MAX_IOV);
+	t->iov = calloc(n, sizeof(*t->iov));
+	t->bufs = calloc(n, sizeof(*t->bufs));
+	assert_non_null(t->iov);
+	assert_non_null(t->bufs);
 	t->io.op = op;
 	t->io.sector = sector;
 	t->io.nr_sectors = nsect;
 	t->io.done = tio_done;
 	t->io.iov = t->iov;
+	t->io.iovcnt = n;
 	t->err = 1;
 	if (!scattered) {
 		t->linear = malloc(total);
 		assert_non_null(t->linear);
 	}
-	for (unsigned i = 0; pos < total; i++) {
+	pos = 0;
+	for (unsigned i = 0; i < n; i++) {
 		size_t len = segs[i % nsegs];
 
-		assert_true(i < MAX_IOV);
 		if (len > total - pos)
 			len = total - pos;
 		if (scattered) {
@@ -131,7 +140,6 @@ static struct tio *tio_rw(enum blk_io_op op, uint64_t sector, uint64_t nsect,
 			t->iov[i].iov_base = t->linear + pos;
 		}
 		t->iov[i].iov_len = len;
-		t->io.iovcnt = i + 1;
 		pos += len;
 	}
 	return t;
@@ -154,8 +162,10 @@ static void tio_free(struct tio *t)
 {
 	if (!t)
 		return;
-	for (unsigned i = 0; i < MAX_IOV; i++)
+	for (unsigned i = 0; t->bufs && i < t->io.iovcnt; i++)
 		free(t->bufs[i]);
+	free(t->bufs);
+	free(t->iov);
 	free(t->linear);
 	free(t);
 }
@@ -560,6 +570,35 @@ static void test_inflight_64(void **state)
 	assert_int_equal(g_done, base + 64);
 }
 
+/* More requests in flight than io_uring's queues hold (128 submission,
+ * 1024 completion entries): the submission queue is handed over when
+ * full, completions that overflow are picked up, none is lost. */
+static void test_inflight_2000(void **state)
+{
+	struct fx *f = fx_of(state);
+	const uint64_t nsect = f->align / SECT;
+	const size_t seg = f->align;
+	enum { N = 2000 };
+	struct tio **t = calloc(N, sizeof(*t));
+	unsigned base = g_done;
+
+	assert_non_null(t);
+	for (unsigned i = 0; i < N; i++) {
+		t[i] = tio_rw(BLK_IO_READ, (i % 1024) * nsect, nsect, &seg, 1,
+			      false);
+		assert_int_equal(submit(f, t[i]), 0);
+	}
+	assert_int_equal(blk_storage_inflight(f->s), N);
+	wait_done(f->s, base + N);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(t[i]->ndone, 1);
+		assert_int_equal(t[i]->err, 0);
+		tio_free(t[i]);
+	}
+	assert_int_equal(complete(f->s), 0);
+	free(t);
+}
+
 static void test_flush(void **state)
 {
 	struct fx *f = fx_of(state);
@@ -925,6 +964,7 @@ int main(void)
 	    EVERY(test_roundtrip),
 	    EVERY(test_many_iovecs),
 	    EVERY(test_inflight_64),
+	    EVERY(test_inflight_2000),
 	    EVERY(test_flush),
 	    EVERY(test_discard),
 	    EVERY(test_close_drains),
