@@ -83,12 +83,19 @@ rm -f "$tmp/back.img" "$qroot"
 # ---- hot-plug: attach, write, detach ----
 hot=$tmp/hot.img
 truncate -s 64M "$hot"
+# Served as a block device (phy:, in xm's syntax) through a loop device.
+modprobe loop 2>/dev/null
+hotdev=$(losetup -f --show "$hot" 2>"$tmp/losetup.err")
+if [ -z "$hotdev" ]; then
+	fail "block: a loop device for the phy: disk" "$(cat "$tmp/losetup.err")"
+	hotdev=$hot
+fi
 out=$tmp/hot.out
 boot_guest_bg "$out" examples/demo.cfg name=blk-hot "extra=console=hvc0 quiet kxen.test=blkhotplug"
 wait_for_line "$out" '^BLK-HOTPLUG-READY' 120
-if "$BUILD/bin/kxl" block-attach blk-hot "$hot,raw,xvdc,rw" 2>"$tmp/attach.err" &&
+if "$BUILD/bin/kxl" block-attach blk-hot "phy:$hotdev,xvdc,w" 2>"$tmp/attach.err" &&
 	wait_for_line "$out" '^BLK-HOTPLUG-SEEN sectors=131072' 60; then
-	pass "block: a disk attached to a running guest appears there (64 MiB)"
+	pass "block: a disk (phy:$hotdev) attached to a running guest appears there (64 MiB)"
 else
 	fail "block: hot-plug attach" "$(cat "$tmp/attach.err") $(grep '^BLK-HOTPLUG' "$out" | tr '\n' '|')"
 fi
@@ -100,7 +107,7 @@ else
 fi
 # Xen's rule: an image attached writable (without w!) to one domain is
 # refused to any other; read-only users may share it.
-if ! "$BUILD/bin/kxl" create examples/demo.cfg name=blk-clash "disk=['$hot,raw,xvdb,rw']" \
+if ! "$BUILD/bin/kxl" create examples/demo.cfg name=blk-clash "disk=['$hotdev,raw,xvdb,rw']" \
 	>"$tmp/clash.out" 2>&1 && grep -q 'in use by domain' "$tmp/clash.out" &&
 	! "$BUILD/bin/kxl" domid blk-clash >/dev/null 2>&1; then
 	pass "block: the same image is refused writable to a second domain, before anything is created"
@@ -117,6 +124,7 @@ if "$BUILD/bin/kxl" block-detach blk-hot xvdc 2>"$tmp/detach.err" &&
 else
 	fail "block: detach" "$(cat "$tmp/detach.err") $(grep '^BLK-HOTPLUG' "$out" | tr '\n' '|')"
 fi
+[ "$hotdev" != "$hot" ] && losetup -d "$hotdev"
 if [ -n "$written" ] && [ "$(head -c 4194304 "$hot" | sha256sum | cut -d' ' -f1)" = "$written" ]; then
 	pass "block: the detached image holds what the guest wrote"
 else
