@@ -635,24 +635,38 @@ int vbd_backend_start(struct xenbus *xb, const struct be_guest *g,
 		return -ENOMEM;
 	vb->xb = xb;
 	vb->g = *g;
+	vb->watch = -1;
 	snprintf(vb->dir, sizeof(vb->dir), "/local/domain/0/backend/vbd/%u",
 		 g->domid);
+	/* Open what is there now, so that the caller knows before the guest
+	 * runs; the watch's first event finds these devices known. */
+	vbd_dir_changed(xb, vb->dir, vb);
 	vb->watch = xenbus_watch(xb, vb->dir, vbd_dir_changed, vb);
 	if (vb->watch < 0) {
 		int ret = vb->watch;
 
-		free(vb);
+		vbd_backend_stop(vb);
 		return ret;
 	}
 	*out = vb;
 	return 0;
 }
 
+unsigned vbd_backend_count(const struct vbd_backend *vb)
+{
+	unsigned n = 0;
+
+	for (const struct vbd_dev *v = vb ? vb->devs : NULL; v; v = v->next)
+		n++;
+	return n;
+}
+
 void vbd_backend_stop(struct vbd_backend *vb)
 {
 	if (!vb)
 		return;
-	xenbus_unwatch(vb->xb, vb->watch);
+	if (vb->watch >= 0)
+		xenbus_unwatch(vb->xb, vb->watch);
 	while (vb->devs)
 		vbd_dev_free(vb->devs);
 	free(vb);

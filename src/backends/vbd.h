@@ -32,10 +32,12 @@
 
 struct vbd_backend;
 
-/* Starts watching the domain's vbd backend directory.  0 and *out, or
- * -errno. */
+/* Opens the devices already in the domain's vbd backend directory, then
+ * watches it for more.  0 and *out, or -errno. */
 int vbd_backend_start(struct xenbus *xb, const struct be_guest *g,
 		      struct vbd_backend **out);
+/* Devices being served (opened, in any state). */
+unsigned vbd_backend_count(const struct vbd_backend *vb);
 /* Disconnects every device (draining its I/O), closes the storage and
  * stops watching; the xenstore directories are the toolstack's to remove.
  * NULL is a no-op. */

@@ -11,6 +11,7 @@
 
 #include "backends/backend.h"
 #include "backends/vbd.h"
+#include "backends/vif.h"
 #include "backends/xenbus.h"
 #include "common/log.h"
 #include "domain/domain.h"
@@ -18,11 +19,13 @@
 #include "domain/gnttab.h"
 #include "xl/devnodes.h"
 #include "xl/diskspec.h"
+#include "xl/vifspec.h"
 
 struct backends {
 	struct xenbus *xb;
 	struct be_guest g;
 	struct vbd_backend *vbd;
+	struct vif_backend *vif;
 };
 
 /* ---- be_guest over this domain ---- */
@@ -159,6 +162,46 @@ static int backends_add_disks(struct domain *d, struct backends *b)
 	return ret;
 }
 
+/* The config's vifs: numbered and given their MAC as kxl does (kxl passes
+ * them complete; a spec without them, from a direct run, gets the same
+ * stable MAC for the domain's name). */
+static int backends_add_vifs(struct domain *d, struct backends *b)
+{
+	const struct domain_config *cfg = d->cfg;
+	struct devnodes_writer w = {xb_write, xb_set_perms,
+				    xenbus_handle(b->xb)};
+	struct vifspec *vifs;
+	char err[256];
+	int ret = 0;
+
+	if (!cfg->nr_vifs)
+		return 0;
+	vifs = calloc(cfg->nr_vifs, sizeof(*vifs));
+	if (!vifs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < cfg->nr_vifs && !ret; i++) {
+		ret = vifspec_parse(cfg->vifs[i], &vifs[i], err, sizeof(err));
+		if (ret)
+			log_warnx("domain %s: vif %s", cfg->name, err);
+	}
+	if (!ret) {
+		ret = vifspec_domain(vifs, cfg->nr_vifs, cfg->name, err,
+				     sizeof(err));
+		if (ret)
+			log_warnx("domain %s: %s", cfg->name, err);
+	}
+	for (unsigned i = 0; i < cfg->nr_vifs && !ret; i++) {
+		ret = devnodes_vif_add(&w, cfg->domid, &vifs[i]);
+		if (ret)
+			log_warnx("domain %s: writing the xenstore nodes of "
+				  "vif %lld: %s",
+				  cfg->name, (long long)vifs[i].devid,
+				  strerror(-ret));
+	}
+	free(vifs);
+	return ret;
+}
+
 int backends_start(struct domain *d)
 {
 	const struct domain_config *cfg = d->cfg;
@@ -166,7 +209,8 @@ int backends_start(struct domain *d)
 	int ret;
 
 	/* No store, no devices (the domain runs without a store). */
-	if (!cfg->nr_disks && !d->hvm_params[HVM_PARAM_STORE_PFN])
+	if (!cfg->nr_disks && !cfg->nr_vifs &&
+	    !d->hvm_params[HVM_PARAM_STORE_PFN])
 		return 0;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -174,10 +218,10 @@ int backends_start(struct domain *d)
 	d->backends = b;
 	ret = xenbus_open(&b->xb);
 	if (ret) {
-		if (!cfg->nr_disks)
+		if (!cfg->nr_disks && !cfg->nr_vifs)
 			return 0;
-		log_warnx("domain %s: disks need xenstore, and none answers "
-			  "(%s): is kxend running?",
+		log_warnx("domain %s: disks and vifs need xenstore, and none "
+			  "answers (%s): is kxend running?",
 			  cfg->name, strerror(-ret));
 		return ret;
 	}
@@ -194,9 +238,25 @@ int backends_start(struct domain *d)
 		.notify = be_notify,
 	};
 	ret = backends_add_disks(d, b);
+	if (!ret)
+		ret = backends_add_vifs(d, b);
+	if (!ret)
+		ret = vif_backend_start(b->xb, &b->g, &b->vif);
 	if (ret)
 		return ret;
-	return vbd_backend_start(b->xb, &b->g, &b->vbd);
+	ret = vbd_backend_start(b->xb, &b->g, &b->vbd);
+	if (ret)
+		return ret;
+	/* A config disk that cannot be opened (a corrupt image, no access)
+	 * stops the create, as in xl, instead of a guest without it. */
+	if (vbd_backend_count(b->vbd) < cfg->nr_disks) {
+		log_warnx("domain %s: %u of %u disks could not be opened (see "
+			  "above)",
+			  cfg->name, cfg->nr_disks - vbd_backend_count(b->vbd),
+			  cfg->nr_disks);
+		return -EIO;
+	}
+	return 0;
 }
 
 void backends_stop(struct domain *d)
@@ -207,8 +267,12 @@ void backends_stop(struct domain *d)
 	if (!b)
 		return;
 	vbd_backend_stop(b->vbd);
+	vif_backend_stop(b->vif);
 	if (b->xb && xenbus_handle(b->xb)) {
 		snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u",
+			 d->cfg->domid);
+		xs_rm(xenbus_handle(b->xb), XBT_NULL, path);
+		snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u",
 			 d->cfg->domid);
 		xs_rm(xenbus_handle(b->xb), XBT_NULL, path);
 	}

@@ -80,6 +80,19 @@ else
 fi
 rm -f "$tmp/back.img" "$qroot"
 
+# ---- a disk that cannot be opened stops the create, leaving nothing ----
+head -c 1048576 /dev/urandom >"$tmp/bad.qcow2"
+if ! "$BUILD/bin/kxl" create -F examples/demo.cfg name=blk-bad \
+	"disk=['format=qcow2, vdev=xvda, access=rw, target=$tmp/bad.qcow2']" >"$tmp/bad.out" 2>&1 &&
+	grep -q 'qcow2' "$tmp/bad.out" && ! "$BUILD/bin/kxl" domid blk-bad >/dev/null 2>&1 &&
+	[ -z "$(xenstore-list /local/domain 2>/dev/null | grep -v '^0$')" ] &&
+	[ -z "$(xenstore-list /local/domain/0/backend/vbd 2>/dev/null)" ] &&
+	! pgrep -f 'kxen-domain --name blk-bad' >/dev/null; then
+	pass "block: a qcow2 image qemu-nbd refuses stops the create with its reason; no domain, process or xenstore node left"
+else
+	fail "block: unopenable disk" "$(grep -v '^\[' "$tmp/bad.out" | tail -3 | tr '\n' '|')"
+fi
+
 # ---- hot-plug: attach, write, detach ----
 hot=$tmp/hot.img
 truncate -s 64M "$hot"
