@@ -26,6 +26,7 @@
 
 #define DOMAIN_MAX_VCPUS 64
 #define DOMAIN_MAX_DISKS 16
+#define DOMAIN_MAX_VIFS 16
 
 /* Xen's shutdown reasons (SHUTDOWN_* in sched.h) plus our own for a
  * domain that stopped because the host side gave up on it. */
@@ -75,6 +76,8 @@ struct domain_config {
 	bool paused;                /* start with vCPUs not running */
 	const char *disks[DOMAIN_MAX_DISKS]; /* xl disk specs */
 	unsigned nr_disks;
+	const char *vifs[DOMAIN_MAX_VIFS]; /* xl vif specs */
+	unsigned nr_vifs;
 };
 
 /* What to do when the guest shuts down (xl.cfg on_poweroff etc.). */

@@ -74,6 +74,8 @@ static void usage(void)
 		"  --console-stdio    console on stdin/stdout\n"
 		"  --console-pty      console on a new pty (path printed)\n"
 		"  --disk SPEC        a disk, in xl's disk syntax (repeatable)\n"
+		"  --vif SPEC         a network interface, in xl's vif syntax "
+		"(repeatable)\n"
 		"  --on-poweroff A, --on-reboot A, --on-crash A, "
 		"--on-watchdog A\n"
 		"                     destroy|restart|preserve|...\n"
@@ -86,7 +88,7 @@ static void parse_args(int argc, char **argv, struct domain_config *cfg)
 	enum {
 		O_NAME = 256, O_DOMID, O_UUID, O_MEMORY, O_VCPUS, O_KERNEL,
 		O_RAMDISK, O_CMDLINE, O_CLOG, O_CSTDIO, O_CPTY, O_POWEROFF,
-		O_REBOOT, O_CRASH, O_WATCHDOG, O_PAUSED, O_DISK,
+		O_REBOOT, O_CRASH, O_WATCHDOG, O_PAUSED, O_DISK, O_VIF,
 	};
 	static const struct option opts[] = {
 		{"name", 1, NULL, O_NAME},
@@ -106,6 +108,7 @@ static void parse_args(int argc, char **argv, struct domain_config *cfg)
 		{"on-watchdog", 1, NULL, O_WATCHDOG},
 		{"paused", 0, NULL, O_PAUSED},
 		{"disk", 1, NULL, O_DISK},
+		{"vif", 1, NULL, O_VIF},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -142,6 +145,12 @@ static void parse_args(int argc, char **argv, struct domain_config *cfg)
 				fatalx("too many disks (%d at most)",
 				       DOMAIN_MAX_DISKS);
 			cfg->disks[cfg->nr_disks++] = optarg;
+			break;
+		case O_VIF:
+			if (cfg->nr_vifs == DOMAIN_MAX_VIFS)
+				fatalx("too many vifs (%d at most)",
+				       DOMAIN_MAX_VIFS);
+			cfg->vifs[cfg->nr_vifs++] = optarg;
 			break;
 		case 'v': log_set_verbose(1); break;
 		default: usage();

@@ -715,11 +715,42 @@ static char *disk_arg(const struct diskspec *d)
 	return out;
 }
 
+/* A vif for the domain process, in xl's syntax, complete: devid and MAC
+ * filled in, so that the domain process writes exactly what -n showed.
+ * Allocated for the life of the process. */
+static char *vif_arg(const struct vifspec *v)
+{
+	char mac[18], ips[VIFSPEC_IPS_MAX * VIFSPEC_IP_MAX] = "", rate[64] = "";
+	char *out = NULL;
+
+	vifspec_format_mac(v->mac, mac);
+	for (unsigned i = 0; i < v->nr_ips; i++)
+		snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s",
+			 i ? " " : ", ip=", v->ips[i]);
+	if (v->rate_bytes_per_sec)
+		snprintf(rate, sizeof(rate), ", rate=%lluB/s@%uus",
+			 (unsigned long long)v->rate_bytes_per_sec,
+			 v->rate_interval_us);
+	if (asprintf(&out, "devid=%lld, mac=%s, bridge=%s, script=%s%s%s%s%s",
+		     (long long)v->devid, mac,
+		     v->bridge[0] ? v->bridge : VIFSPEC_DEFAULT_BRIDGE,
+		     v->script[0] ? v->script : VIFSPEC_DEFAULT_SCRIPT, ips,
+		     rate, v->vifname[0] ? ", vifname=" : "", v->vifname) < 0)
+		out = (char *)"";
+	if (v->mtu) {
+		char *m = NULL;
+
+		if (asprintf(&m, "%s, mtu=%u", out, v->mtu) >= 0)
+			out = m;
+	}
+	return out;
+}
+
 static void exec_domain(const struct create_spec *s, const struct kxl_dom *d,
 			bool console_stdio)
 {
 	char bin[PATH_MAX], domid[16], mem[32], vcpus[16];
-	const char *argv[48 + 2 * CREATE_MAX_DISKS];
+	const char *argv[48 + 2 * CREATE_MAX_DISKS + 2 * CREATE_MAX_VIFS];
 	int n = 0;
 
 	domain_binary(bin, sizeof(bin));
@@ -750,6 +781,10 @@ static void exec_domain(const struct create_spec *s, const struct kxl_dom *d,
 	for (unsigned i = 0; i < s->nr_disks; i++) {
 		argv[n++] = "--disk";
 		argv[n++] = disk_arg(&s->disks[i]);
+	}
+	for (unsigned i = 0; i < s->nr_vifs; i++) {
+		argv[n++] = "--vif";
+		argv[n++] = vif_arg(&s->vifs[i]);
 	}
 	if (getenv("KXEN_DEBUG"))
 		argv[n++] = "-v";
@@ -857,7 +892,6 @@ int main_create(int argc, char **argv)
 	struct xl_config cfg;
 	struct create_spec spec;
 	struct kxl_dom dom;
-	bool cfg_has_vif;
 	int c, ret;
 
 	optind = 1;
@@ -897,7 +931,6 @@ int main_create(int argc, char **argv)
 		}
 	}
 	ret = spec_build(&cfg, &spec);
-	cfg_has_vif = cfg_get(&cfg, "vif") != NULL;
 	cfg_free(&cfg);
 	if (ret < 0)
 		return EXIT_FAILURE;
@@ -921,11 +954,26 @@ int main_create(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
-	if (cfg_has_vif) {
-		fprintf(stderr, "kxl: %s: network devices are not supported "
-				"yet: refusing to start %s without them\n",
-			file, spec.name);
-		return EXIT_FAILURE;
+	/* A vif's bridge must exist before anything is created (vif-bridge
+	 * would fail only once the domain runs). */
+	for (unsigned i = 0; i < spec.nr_vifs; i++) {
+		const struct vifspec *v = &spec.vifs[i];
+		const char *br = v->bridge[0] ? v->bridge
+					      : VIFSPEC_DEFAULT_BRIDGE;
+		struct stat st;
+
+		snprintf(buf, sizeof(buf), "/sys/class/net/%s/bridge", br);
+		if (stat(buf, &st) < 0 &&
+		    (!v->script[0] ||
+		     !strcmp(v->script, VIFSPEC_DEFAULT_SCRIPT))) {
+			fprintf(stderr,
+				"kxl: %s: vif %lld: bridge %s does not exist "
+				"(create it, e.g. with network-bridge start, "
+				"or name another with bridge=): not starting "
+				"%s\n",
+				file, (long long)v->devid, br, spec.name);
+			return EXIT_FAILURE;
+		}
 	}
 
 	memset(&dom, 0, sizeof(dom));

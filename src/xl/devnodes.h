@@ -10,13 +10,19 @@
  * (the host path), type (phy or file), format (raw or qcow2), mode (r, w,
  * or w! for a writable disk others may share), device-type (disk or
  * cdrom), dev (the vdev as written), removable, bootable, discard-enable.
- * Frontend keys: backend, backend-id, state, virtual-device, device-type. */
+ * Frontend keys: backend, backend-id, state, virtual-device, device-type.
+ *
+ * Backend keys for a vif: frontend, frontend-id, online, state, script,
+ * mac, bridge, ip (when given), rate ("bytes,usec", when limited), handle,
+ * type (vif), vifname (when given), mtu.  Frontend keys: backend,
+ * backend-id, state, handle, mac. */
 #ifndef KXEN_XL_DEVNODES_H
 #define KXEN_XL_DEVNODES_H
 
 #include <stdint.h>
 
 #include "xl/diskspec.h"
+#include "xl/vifspec.h"
 
 struct devnodes_writer {
 	/* 0 or -errno. */
@@ -36,5 +42,15 @@ void devnodes_vbd_paths(uint32_t domid, uint32_t devid, char *be,
  * first -errno of a write. */
 int devnodes_vbd_add(const struct devnodes_writer *w, uint32_t domid,
 		     const struct diskspec *d, int is_blockdev);
+
+/* Backend and frontend directory of a vif (no trailing slash). */
+void devnodes_vif_paths(uint32_t domid, uint32_t devid, char *be,
+			size_t belen, char *fe, size_t felen);
+
+/* Writes both directories of vif v (devid and MAC assigned: see
+ * vifspec_domain) for domain domid.  0 or the first -errno of a write;
+ * -EINVAL when v has no devid or no MAC. */
+int devnodes_vif_add(const struct devnodes_writer *w, uint32_t domid,
+		     const struct vifspec *v);
 
 #endif

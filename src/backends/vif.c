@@ -1,0 +1,901 @@
+/* Virtual network interfaces: xenbus lifecycle, the TAP device, the
+ * hot-plug script, and the glue between the ring (net_ring.c) and the
+ * event loop. */
+#include "backends/vif.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <libgen.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/net_ring.h"
+#include "common/log.h"
+#include "domain/loop.h"
+
+extern char **environ;
+
+#define VIF_RX_BUF_SIZE (NET_RING_TX_BUF_SIZE + 256)
+#define VIF_RX_BATCH 64 /* TAP packets taken per readable event */
+#define VIF_SCRIPT_TIMEOUT_MS 30000
+
+struct vif_dev {
+	struct vif_backend *vb;
+	struct vif_dev *next;
+	uint32_t devid;
+	char be[128]; /* /local/domain/0/backend/vif/<domid>/<devid> */
+	char fe[128]; /* /local/domain/<domid>/device/vif/<devid> */
+	char ifname[IFNAMSIZ];
+	char script[PATH_MAX];
+	enum xenbus_state state; /* ours, as last written */
+	int fe_watch;
+	int tap_fd;
+	bool script_online; /* the script ran "online" */
+	/* Connected queue (one): */
+	struct net_ring *ring;
+	void *tx_sring, *rx_sring;
+	uint32_t tx_ref, rx_ref;
+	uint32_t tx_port, rx_port; /* equal when not split */
+	int tx_fd, rx_fd;	   /* eventfds; rx_fd -1 when not split */
+	bool tx_bound, rx_bound;
+	int timer_fd; /* credit timer */
+	bool tap_polled;
+	bool broken;
+	struct net_credit credit;
+	bool has_credit;
+	void *tx_buf;
+	uint8_t *rx_buf;
+	size_t rx_len; /* a packet kept after -EAGAIN; 0: none */
+};
+
+struct vif_backend {
+	struct xenbus *xb;
+	struct be_guest g;
+	char dir[64]; /* /local/domain/0/backend/vif/<domid> */
+	int watch;
+	struct vif_dev *devs;
+};
+
+static void vif_disconnect(struct vif_dev *v);
+
+static uint64_t vif_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- hot-plug script ---------------------------------------------- */
+
+/* Where the scripts are: $KXEN_SCRIPT_DIR; else scripts/hotplug of the
+ * repository the binary was built in (<repo>/build/bin/kxen-domain);
+ * else /etc/xen/scripts. */
+static void vif_script_dir(char *out, size_t len)
+{
+	const char *env = getenv("KXEN_SCRIPT_DIR");
+	char self[PATH_MAX], probe[PATH_MAX + 64];
+	ssize_t n;
+	struct stat st;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(probe, sizeof(probe), "%s/../../scripts/hotplug",
+			 dirname(self));
+		if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    snprintf(out, len, "%s", probe) < (int)len)
+			return;
+	}
+	snprintf(out, len, "/etc/xen/scripts");
+}
+
+/* Runs the device's script with Xen's conventions: argument `cmd`
+ * (online, offline, add, remove), environment XENBUS_PATH (the backend
+ * directory) and vif (the interface).  Waits for it (bounded): the bridge
+ * must hold the interface before the guest is told it is connected.
+ * 0, or -errno / -EIO when it fails. */
+static int vif_run_script(struct vif_dev *v, const char *cmd)
+{
+	char ev_path[192], ev_vif[64], ev_cmd[32];
+	char *argv[] = {v->script, (char *)cmd, NULL};
+	char **envp;
+	size_t n = 0, i = 0;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	pid_t pid;
+	int status, ret, waited = 0;
+
+	if (!v->script[0])
+		return 0;
+	while (environ[n])
+		n++;
+	envp = calloc(n + 4, sizeof(*envp));
+	if (!envp)
+		return -ENOMEM;
+	snprintf(ev_path, sizeof(ev_path), "XENBUS_PATH=%s", v->be);
+	snprintf(ev_vif, sizeof(ev_vif), "vif=%s", v->ifname);
+	snprintf(ev_cmd, sizeof(ev_cmd), "command=%s", cmd);
+	for (size_t k = 0; k < n; k++)
+		if (strncmp(environ[k], "XENBUS_PATH=", 12) &&
+		    strncmp(environ[k], "vif=", 4) &&
+		    strncmp(environ[k], "command=", 8))
+			envp[i++] = environ[k];
+	envp[i++] = ev_path;
+	envp[i++] = ev_vif;
+	envp[i++] = ev_cmd;
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	ret = posix_spawn(&pid, v->script, NULL, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
+	free(envp);
+	if (ret) {
+		log_warnx("domain %u vif %u: cannot run %s: %s", v->vb->g.domid,
+			  v->devid, v->script, strerror(ret));
+		return -ret;
+	}
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (waited >= VIF_SCRIPT_TIMEOUT_MS) {
+			log_warnx("domain %u vif %u: %s %s still running "
+				  "after %d s: killed",
+				  v->vb->g.domid, v->devid, v->script, cmd,
+				  VIF_SCRIPT_TIMEOUT_MS / 1000);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -ETIMEDOUT;
+		}
+		usleep(10000);
+		waited += 10;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		log_warnx("domain %u vif %u: %s %s failed (status %d)",
+			  v->vb->g.domid, v->devid, v->script, cmd, status);
+		return -EIO;
+	}
+	log_debug("domain %u vif %u: %s %s done", v->vb->g.domid, v->devid,
+		  v->script, cmd);
+	return 0;
+}
+
+/* ---- TAP ------------------------------------------------------------ */
+
+static int vif_tap_open(struct vif_dev *v)
+{
+	struct ifreq ifr;
+	int fd, hdr = (int)NET_VNET_HDR_LEN;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", v->ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	v->tap_fd = fd;
+	return 0;
+}
+
+/* The offloads the TAP may hand us: what the frontend takes on its rx
+ * ring (net_ring completes partial checksums for a frontend that wants
+ * none, but then cannot give it GSO frames). */
+static int vif_tap_offload(struct vif_dev *v, bool sg, bool tso4, bool tso6,
+			   bool no_csum)
+{
+	unsigned long off = TUN_F_CSUM;
+
+	if (sg && !no_csum) {
+		if (tso4)
+			off |= TUN_F_TSO4;
+		if (tso6)
+			off |= TUN_F_TSO6;
+	}
+	if (ioctl(v->tap_fd, TUNSETOFFLOAD, off) < 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- data path ---------------------------------------------------- */
+
+static void vif_broken(struct vif_dev *v)
+{
+	if (v->broken)
+		return;
+	v->broken = true;
+	log_warnx("domain %u vif %u: the frontend corrupted a ring; closing "
+		  "the device",
+		  v->vb->g.domid, v->devid);
+	xenbus_switch_state(v->vb->xb, v->be, XenbusStateClosing);
+	v->state = XenbusStateClosing;
+}
+
+static int vif_deliver(void *opaque, const void *pkt, size_t len)
+{
+	struct vif_dev *v = opaque;
+	ssize_t n = write(v->tap_fd, pkt, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static const struct net_host_ops vif_host_ops = {
+    .deliver = vif_deliver,
+};
+
+static int vif_grant_map(void *opaque, uint16_t domid, grant_ref_t ref,
+			 bool writable, void **page)
+{
+	struct vif_backend *vb = opaque;
+	int err = 0;
+	void *p = vb->g.map_grant(vb->g.opaque, ref, writable, &err);
+
+	(void)domid;
+	if (!p)
+		return err ? err : -EINVAL;
+	*page = p;
+	return 0;
+}
+
+static void vif_grant_unmap(void *opaque, uint16_t domid, grant_ref_t ref,
+			    bool writable, void *page)
+{
+	struct vif_backend *vb = opaque;
+
+	(void)domid;
+	(void)page;
+	vb->g.unmap_grant(vb->g.opaque, ref, writable);
+}
+
+static const struct net_grant_ops vif_grant_ops = {
+    .map = vif_grant_map,
+    .unmap = vif_grant_unmap,
+};
+
+static void vif_on_tap(int fd, void *arg);
+
+static void vif_tap_poll(struct vif_dev *v, bool on)
+{
+	if (on == v->tap_polled)
+		return;
+	if (on) {
+		if (loop_add(v->tap_fd, vif_on_tap, v) == 0)
+			v->tap_polled = true;
+	} else {
+		loop_del(v->tap_fd);
+		v->tap_polled = false;
+	}
+}
+
+/* Guest -> host, until the ring has nothing to take now. */
+static void vif_tx(struct vif_dev *v)
+{
+	unsigned flags, rounds = 0;
+	uint64_t retry_at = 0;
+	bool notify = false;
+	int ret;
+
+	if (!v->ring || v->broken)
+		return;
+	do {
+		flags = 0;
+		ret = net_ring_tx(v->ring, vif_now_us(), &flags, &retry_at);
+		notify |= flags & NET_RING_NOTIFY;
+	} while (!ret && (flags & NET_RING_MORE) && ++rounds < 16);
+	if (notify)
+		v->vb->g.notify(v->vb->g.opaque, v->tx_port);
+	if (ret == -EIO) {
+		vif_broken(v);
+		return;
+	}
+	if (flags & NET_RING_MORE) {
+		uint64_t one = 1;
+
+		if (write(v->tx_fd, &one, sizeof(one)) < 0)
+			log_warn("vif %u: rescheduling", v->devid);
+	} else if ((flags & NET_RING_CREDIT) && v->timer_fd >= 0) {
+		uint64_t now = vif_now_us(),
+			 wait = retry_at > now ? retry_at - now : 1;
+		struct itimerspec its = {
+		    .it_value = {.tv_sec = (time_t)(wait / 1000000u),
+				 .tv_nsec = (long)(wait % 1000000u) * 1000},
+		};
+
+		timerfd_settime(v->timer_fd, 0, &its, NULL);
+	}
+}
+
+/* Host -> guest: the packet kept from last time, then what the TAP has,
+ * until the guest runs out of buffers (the TAP is then left unread until
+ * its rx event) or the TAP is empty. */
+static void vif_rx(struct vif_dev *v)
+{
+	bool notify = false;
+	unsigned flags;
+	int ret = 0;
+
+	if (!v->ring || v->broken)
+		return;
+	for (unsigned i = 0; i < VIF_RX_BATCH; i++) {
+		if (!v->rx_len) {
+			ssize_t n = read(v->tap_fd, v->rx_buf, VIF_RX_BUF_SIZE);
+
+			if (n <= 0)
+				break;
+			v->rx_len = (size_t)n;
+		}
+		flags = 0;
+		ret = net_ring_rx(v->ring, v->rx_buf, v->rx_len, &flags);
+		notify |= flags & NET_RING_NOTIFY;
+		if (ret == -EAGAIN)
+			break;
+		v->rx_len = 0;
+		if (ret == -EIO)
+			break;
+	}
+	if (notify)
+		v->vb->g.notify(v->vb->g.opaque, v->rx_port);
+	if (ret == -EIO) {
+		vif_broken(v);
+		vif_tap_poll(v, false);
+		return;
+	}
+	vif_tap_poll(v, v->rx_len == 0);
+}
+
+static void vif_on_tap(int fd, void *arg)
+{
+	(void)fd;
+	vif_rx(arg);
+}
+
+static void vif_drain_eventfd(int fd)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("vif eventfd");
+}
+
+/* The tx channel (the only one when not split): both directions. */
+static void vif_on_tx_event(int fd, void *arg)
+{
+	struct vif_dev *v = arg;
+
+	vif_drain_eventfd(fd);
+	vif_tx(v);
+	if (v->rx_fd < 0 && v->rx_len)
+		vif_rx(v);
+}
+
+static void vif_on_rx_event(int fd, void *arg)
+{
+	struct vif_dev *v = arg;
+
+	vif_drain_eventfd(fd);
+	if (v->rx_len)
+		vif_rx(v);
+}
+
+static void vif_on_timer(int fd, void *arg)
+{
+	vif_drain_eventfd(fd);
+	vif_tx(arg);
+}
+
+/* ---- connection --------------------------------------------------- */
+
+static int vif_read_u32(struct vif_dev *v, const char *key, uint32_t *out)
+{
+	unsigned long long n =
+	    xenbus_read_ull(v->vb->xb, ~0ull, "%s/%s", v->fe, key);
+
+	if (n > UINT32_MAX)
+		return -ENOENT;
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int vif_bind(struct vif_dev *v, uint32_t port, int *fd, bool *bound,
+		    loop_cb cb)
+{
+	struct vif_backend *vb = v->vb;
+	int ret;
+
+	*fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (*fd < 0)
+		return -errno;
+	ret = vb->g.bind_evtchn(vb->g.opaque, port, *fd);
+	if (ret) {
+		log_warnx("domain %u vif %u: cannot bind event channel %u: %s",
+			  vb->g.domid, v->devid, port, strerror(-ret));
+		return ret;
+	}
+	*bound = true;
+	return loop_add(*fd, cb, v);
+}
+
+/* The frontend is Connected: map its rings and say Connected. */
+static int vif_connect(struct vif_dev *v)
+{
+	struct vif_backend *vb = v->vb;
+	struct xenbus *xb = vb->xb;
+	struct net_ring_config cfg = {0};
+	char *rate;
+	int err = 0, ret;
+	bool split;
+
+#define FE_FLAG(k, def) (xenbus_read_ull(xb, def, "%s/" k, v->fe) == 1)
+	if (!FE_FLAG("request-rx-copy", 0)) {
+		log_warnx("domain %u vif %u: the frontend does not ask for "
+			  "request-rx-copy (flipping is not supported)",
+			  vb->g.domid, v->devid);
+		return -EPROTONOSUPPORT;
+	}
+	if (xenbus_read_ull(xb, 1, "%s/multi-queue-num-queues", v->fe) != 1) {
+		log_warnx("domain %u vif %u: multi-queue-num-queues refused "
+			  "(one queue offered)",
+			  vb->g.domid, v->devid);
+		return -EINVAL;
+	}
+	if (vif_read_u32(v, "tx-ring-ref", &v->tx_ref) ||
+	    vif_read_u32(v, "rx-ring-ref", &v->rx_ref)) {
+		log_warnx("domain %u vif %u: no valid tx-ring-ref/rx-ring-ref",
+			  vb->g.domid, v->devid);
+		return -EINVAL;
+	}
+	split = !vif_read_u32(v, "event-channel-tx", &v->tx_port);
+	if (split ? vif_read_u32(v, "event-channel-rx", &v->rx_port)
+		  : vif_read_u32(v, "event-channel", &v->tx_port)) {
+		log_warnx("domain %u vif %u: no valid event channel",
+			  vb->g.domid, v->devid);
+		return -EINVAL;
+	}
+	if (!split)
+		v->rx_port = v->tx_port;
+	cfg.rx_sg = FE_FLAG("feature-sg", 0);
+	cfg.rx_gso_tcpv4 = FE_FLAG("feature-gso-tcpv4", 0);
+	cfg.rx_gso_tcpv6 = FE_FLAG("feature-gso-tcpv6", 0);
+	cfg.rx_no_csum = FE_FLAG("feature-no-csum-offload", 0);
+#undef FE_FLAG
+
+	v->tx_sring = vb->g.map_ring(vb->g.opaque, &v->tx_ref, 1, &err);
+	if (!v->tx_sring)
+		goto map_failed;
+	v->rx_sring = vb->g.map_ring(vb->g.opaque, &v->rx_ref, 1, &err);
+	if (!v->rx_sring)
+		goto map_failed;
+
+	v->has_credit = false;
+	rate = xenbus_read(xb, XBT_NULL, "%s/rate", v->be);
+	if (rate) {
+		unsigned long long bytes, usec;
+
+		if (sscanf(rate, "%llu,%llu", &bytes, &usec) == 2 && bytes &&
+		    !net_credit_init(&v->credit, bytes, usec, vif_now_us()))
+			v->has_credit = true;
+		else
+			log_warnx("domain %u vif %u: rate '%s' ignored",
+				  vb->g.domid, v->devid, rate);
+		free(rate);
+	}
+	cfg.tx_sring = v->tx_sring;
+	cfg.rx_sring = v->rx_sring;
+	cfg.domid = vb->g.domid;
+	cfg.devid = v->devid;
+	cfg.credit = v->has_credit ? &v->credit : NULL;
+	cfg.tx_buf = v->tx_buf;
+	cfg.tx_buf_size = NET_RING_TX_BUF_SIZE;
+	cfg.grant = &vif_grant_ops;
+	cfg.grant_opaque = vb;
+	cfg.host = &vif_host_ops;
+	cfg.host_opaque = v;
+	ret = net_ring_create(&cfg, &v->ring);
+	if (ret)
+		goto fail;
+	ret = vif_tap_offload(v, cfg.rx_sg, cfg.rx_gso_tcpv4, cfg.rx_gso_tcpv6,
+			      cfg.rx_no_csum);
+	if (ret)
+		log_warnx("domain %u vif %u: TUNSETOFFLOAD: %s", vb->g.domid,
+			  v->devid, strerror(-ret));
+	ret = vif_bind(v, v->tx_port, &v->tx_fd, &v->tx_bound, vif_on_tx_event);
+	if (!ret && split)
+		ret = vif_bind(v, v->rx_port, &v->rx_fd, &v->rx_bound,
+			       vif_on_rx_event);
+	if (ret)
+		goto fail;
+	if (v->has_credit) {
+		v->timer_fd =
+		    timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (v->timer_fd >= 0 &&
+		    loop_add(v->timer_fd, vif_on_timer, v)) {
+			close(v->timer_fd);
+			v->timer_fd = -1;
+		}
+	}
+	v->broken = false;
+	vif_tap_poll(v, true);
+	xenbus_switch_state(xb, v->be, XenbusStateConnected);
+	v->state = XenbusStateConnected;
+	log_info("domain %u vif %u: connected (%s%s%s%s%s, %s event channel%s)",
+		 vb->g.domid, v->devid, v->ifname, cfg.rx_sg ? ", sg" : "",
+		 cfg.rx_gso_tcpv4 ? ", gso-tcpv4" : "",
+		 cfg.rx_gso_tcpv6 ? ", gso-tcpv6" : "",
+		 cfg.rx_no_csum ? ", no-csum" : "", split ? "split" : "one",
+		 split ? "s" : "");
+	/* Whatever the frontend queued before we listened. */
+	vif_tx(v);
+	return 0;
+
+map_failed:
+	log_warnx("domain %u vif %u: cannot map rings (grants %u, %u): %s",
+		  vb->g.domid, v->devid, v->tx_ref, v->rx_ref,
+		  strerror(err ? -err : EINVAL));
+	ret = err ? err : -EINVAL;
+fail:
+	vif_disconnect(v);
+	return ret;
+}
+
+static void vif_unbind(struct vif_dev *v, uint32_t port, int *fd, bool *bound)
+{
+	if (*fd < 0)
+		return;
+	loop_del(*fd);
+	if (*bound)
+		v->vb->g.unbind_evtchn(v->vb->g.opaque, port, *fd);
+	close(*fd);
+	*fd = -1;
+	*bound = false;
+}
+
+/* Releases the rings (their grants) and the event channels; the TAP stays
+ * (for a frontend that comes back) but is not read meanwhile. */
+static void vif_disconnect(struct vif_dev *v)
+{
+	struct vif_backend *vb = v->vb;
+
+	vif_tap_poll(v, false);
+	vif_unbind(v, v->tx_port, &v->tx_fd, &v->tx_bound);
+	vif_unbind(v, v->rx_port, &v->rx_fd, &v->rx_bound);
+	if (v->timer_fd >= 0) {
+		loop_del(v->timer_fd);
+		close(v->timer_fd);
+		v->timer_fd = -1;
+	}
+	if (v->ring) {
+		struct net_ring_stats st;
+
+		net_ring_get_stats(v->ring, &st);
+		log_info("domain %u vif %u: disconnected (tx %llu packets, "
+			 "%llu dropped; rx %llu packets, %llu dropped)",
+			 vb->g.domid, v->devid,
+			 (unsigned long long)st.tx_packets,
+			 (unsigned long long)st.tx_dropped,
+			 (unsigned long long)st.rx_packets,
+			 (unsigned long long)st.rx_dropped);
+	}
+	net_ring_destroy(v->ring);
+	v->ring = NULL;
+	if (v->tx_sring)
+		vb->g.unmap_ring(vb->g.opaque, v->tx_sring, &v->tx_ref, 1);
+	if (v->rx_sring)
+		vb->g.unmap_ring(vb->g.opaque, v->rx_sring, &v->rx_ref, 1);
+	v->tx_sring = v->rx_sring = NULL;
+	v->rx_len = 0;
+	v->broken = false;
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+static void vif_write_features(struct vif_dev *v)
+{
+	struct xenbus *xb = v->vb->xb;
+	char p[192];
+
+#define KEY(k) (snprintf(p, sizeof(p), "%s/%s", v->be, k), p)
+	xenbus_printf(xb, XBT_NULL, KEY("feature-rx-copy"), "1");
+	xenbus_printf(xb, XBT_NULL, KEY("feature-rx-flip"), "0");
+	xenbus_printf(xb, XBT_NULL, KEY("feature-sg"), "1");
+	xenbus_printf(xb, XBT_NULL, KEY("feature-gso-tcpv4"), "1");
+	xenbus_printf(xb, XBT_NULL, KEY("feature-gso-tcpv6"), "1");
+	xenbus_printf(xb, XBT_NULL, KEY("feature-ipv6-csum-offload"), "1");
+	xenbus_printf(xb, XBT_NULL, KEY("multi-queue-max-queues"), "1");
+#undef KEY
+}
+
+static void vif_dev_free(struct vif_dev *v)
+{
+	struct vif_dev **pp;
+
+	vif_disconnect(v);
+	if (v->fe_watch >= 0)
+		xenbus_unwatch(v->vb->xb, v->fe_watch);
+	if (v->script_online)
+		vif_run_script(v, "offline");
+	if (v->tap_fd >= 0)
+		close(v->tap_fd);
+	for (pp = &v->vb->devs; *pp; pp = &(*pp)->next)
+		if (*pp == v) {
+			*pp = v->next;
+			break;
+		}
+	free(v->tx_buf);
+	free(v->rx_buf);
+	free(v);
+}
+
+/* The frontend changed state: follow it as netback does. */
+static void vif_frontend_changed(struct xenbus *xb, const char *path, void *arg)
+{
+	struct vif_dev *v = arg;
+	enum xenbus_state fs = xenbus_read_state(xb, v->fe);
+
+	(void)path;
+	log_debug("domain %u vif %u: frontend %s, backend %s", v->vb->g.domid,
+		  v->devid, xenbus_state_name(fs), xenbus_state_name(v->state));
+	switch (fs) {
+	case XenbusStateInitialising:
+		if (v->state == XenbusStateClosed &&
+		    xenbus_read_ull(xb, 0, "%s/online", v->be) == 1) {
+			xenbus_switch_state(xb, v->be, XenbusStateInitWait);
+			v->state = XenbusStateInitWait;
+		}
+		break;
+	case XenbusStateInitialised:
+	case XenbusStateConnected:
+		if (v->state != XenbusStateInitWait || v->ring)
+			break;
+		if (vif_connect(v)) {
+			xenbus_switch_state(xb, v->be, XenbusStateClosing);
+			v->state = XenbusStateClosing;
+		}
+		break;
+	case XenbusStateClosing:
+		vif_disconnect(v);
+		xenbus_switch_state(xb, v->be, XenbusStateClosing);
+		v->state = XenbusStateClosing;
+		break;
+	case XenbusStateClosed:
+	case XenbusStateUnknown:
+		vif_disconnect(v);
+		if (v->state != XenbusStateClosed) {
+			xenbus_switch_state(xb, v->be, XenbusStateClosed);
+			v->state = XenbusStateClosed;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static int vif_dev_open(struct vif_backend *vb, uint32_t devid)
+{
+	struct xenbus *xb = vb->xb;
+	struct vif_dev *v = calloc(1, sizeof(*v));
+	char *fe = NULL, *name = NULL, *script = NULL, dir[PATH_MAX];
+	char path[192];
+	int ret = -EINVAL;
+
+	if (!v)
+		return -ENOMEM;
+	v->vb = vb;
+	v->devid = devid;
+	v->fe_watch = -1;
+	v->tap_fd = v->tx_fd = v->rx_fd = v->timer_fd = -1;
+	snprintf(v->be, sizeof(v->be), "%s/%u", vb->dir, devid);
+	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u",
+		 vb->g.domid, devid);
+	fe = xenbus_read(xb, XBT_NULL, "%s/frontend", v->be);
+	if (!fe || strcmp(fe, v->fe)) {
+		log_warnx("domain %u vif %u: incomplete or foreign backend "
+			  "directory %s: ignored",
+			  vb->g.domid, devid, v->be);
+		goto out;
+	}
+	name = xenbus_read(xb, XBT_NULL, "%s/vifname", v->be);
+	if (name && *name && strlen(name) < IFNAMSIZ && !strchr(name, '/'))
+		snprintf(v->ifname, sizeof(v->ifname), "%s", name);
+	else
+		snprintf(v->ifname, sizeof(v->ifname), "vif%u.%u", vb->g.domid,
+			 devid);
+	script = xenbus_read(xb, XBT_NULL, "%s/script", v->be);
+	if (script && script[0] == '/') {
+		snprintf(v->script, sizeof(v->script), "%s", script);
+	} else {
+		vif_script_dir(dir, sizeof(dir));
+		if (snprintf(v->script, sizeof(v->script), "%s/%s", dir,
+			     script && *script ? script : "vif-bridge") >=
+		    (int)sizeof(v->script))
+			v->script[0] = '\0';
+	}
+	v->tx_buf = malloc(NET_RING_TX_BUF_SIZE);
+	v->rx_buf = malloc(VIF_RX_BUF_SIZE);
+	if (!v->tx_buf || !v->rx_buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = vif_tap_open(v);
+	if (ret) {
+		log_warnx("domain %u vif %u: cannot open TAP %s: %s",
+			  vb->g.domid, devid, v->ifname, strerror(-ret));
+		snprintf(path, sizeof(path), "%s/hotplug-error", v->be);
+		xenbus_printf(xb, XBT_NULL, path, "cannot open TAP %s: %s",
+			      v->ifname, strerror(-ret));
+		xenbus_switch_state(xb, v->be, XenbusStateClosed);
+		goto out;
+	}
+	ret = vif_run_script(v, "online");
+	if (ret) {
+		snprintf(path, sizeof(path), "%s/hotplug-error", v->be);
+		xenbus_printf(xb, XBT_NULL, path, "%s online failed",
+			      v->script);
+		xenbus_switch_state(xb, v->be, XenbusStateClosed);
+		goto out;
+	}
+	v->script_online = true;
+	vif_write_features(v);
+	v->next = vb->devs;
+	vb->devs = v;
+	xenbus_switch_state(xb, v->be, XenbusStateInitWait);
+	v->state = XenbusStateInitWait;
+	snprintf(path, sizeof(path), "%s/state", v->fe);
+	v->fe_watch = xenbus_watch(xb, path, vif_frontend_changed, v);
+	if (v->fe_watch < 0)
+		log_warnx("domain %u vif %u: cannot watch %s", vb->g.domid,
+			  devid, path);
+	log_info("domain %u vif %u: %s (script %s)", vb->g.domid, devid,
+		 v->ifname, v->script);
+	v = NULL;
+	ret = 0;
+out:
+	if (v) {
+		if (v->tap_fd >= 0)
+			close(v->tap_fd);
+		free(v->tx_buf);
+		free(v->rx_buf);
+		free(v);
+	}
+	free(fe);
+	free(name);
+	free(script);
+	return ret;
+}
+
+static struct vif_dev *vif_find(struct vif_backend *vb, uint32_t devid)
+{
+	for (struct vif_dev *v = vb->devs; v; v = v->next)
+		if (v->devid == devid)
+			return v;
+	return NULL;
+}
+
+/* Something under backend/vif/<domid>/<devid> changed. */
+static void vif_dev_changed(struct vif_backend *vb, uint32_t devid)
+{
+	struct xenbus *xb = vb->xb;
+	struct vif_dev *v = vif_find(vb, devid);
+	char dir[96];
+	enum xenbus_state s, fs;
+	unsigned long long online;
+
+	snprintf(dir, sizeof(dir), "%s/%u", vb->dir, devid);
+	s = xenbus_read_state(xb, dir);
+	online = xenbus_read_ull(xb, 1, "%s/online", dir);
+	if (!v) {
+		if (s == XenbusStateInitialising && online)
+			vif_dev_open(vb, devid);
+		return;
+	}
+	if (s == XenbusStateUnknown) {
+		log_info("domain %u vif %u: removed", vb->g.domid, devid);
+		vif_dev_free(v);
+		return;
+	}
+	if (!online && s == XenbusStateClosing &&
+	    v->state != XenbusStateClosing && v->state != XenbusStateClosed) {
+		v->state = XenbusStateClosing;
+		fs = xenbus_read_state(xb, v->fe);
+		if (fs == XenbusStateClosed || fs == XenbusStateUnknown ||
+		    fs == XenbusStateInitialising)
+			vif_frontend_changed(xb, NULL, v);
+	}
+}
+
+static void vif_dir_changed(struct xenbus *xb, const char *path, void *arg)
+{
+	struct vif_backend *vb = arg;
+	size_t n = strlen(vb->dir);
+	char **ents;
+	unsigned num = 0;
+
+	if (!strncmp(path, vb->dir, n) && path[n] == '/') {
+		char *end;
+		unsigned long id = strtoul(path + n + 1, &end, 10);
+		const char *key = *end == '/' ? end + 1 : "";
+
+		if (end != path + n + 1 &&
+		    (!*key || !strcmp(key, "state") || !strcmp(key, "online")))
+			vif_dev_changed(vb, (uint32_t)id);
+		return;
+	}
+	ents = xenbus_handle(xb)
+		   ? xs_directory(xenbus_handle(xb), XBT_NULL, vb->dir, &num)
+		   : NULL;
+	for (unsigned i = 0; i < num; i++) {
+		char *end;
+		unsigned long id = strtoul(ents[i], &end, 10);
+
+		if (!*end && end != ents[i])
+			vif_dev_changed(vb, (uint32_t)id);
+	}
+	free(ents);
+	for (struct vif_dev *v = vb->devs, *nx; v; v = nx) {
+		nx = v->next;
+		if (xenbus_read_state(xb, v->be) == XenbusStateUnknown)
+			vif_dev_changed(vb, v->devid);
+	}
+}
+
+int vif_backend_start(struct xenbus *xb, const struct be_guest *g,
+		      struct vif_backend **out)
+{
+	struct vif_backend *vb = calloc(1, sizeof(*vb));
+
+	if (!vb)
+		return -ENOMEM;
+	vb->xb = xb;
+	vb->g = *g;
+	snprintf(vb->dir, sizeof(vb->dir), "/local/domain/0/backend/vif/%u",
+		 g->domid);
+	vb->watch = xenbus_watch(xb, vb->dir, vif_dir_changed, vb);
+	if (vb->watch < 0) {
+		int ret = vb->watch;
+
+		free(vb);
+		return ret;
+	}
+	*out = vb;
+	return 0;
+}
+
+void vif_backend_stop(struct vif_backend *vb)
+{
+	if (!vb)
+		return;
+	xenbus_unwatch(vb->xb, vb->watch);
+	while (vb->devs)
+		vif_dev_free(vb->devs);
+	free(vb);
+}

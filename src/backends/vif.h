@@ -1,0 +1,49 @@
+/* Virtual network interfaces: the xenbus half of Linux's netback, serving
+ * an unmodified xen-netfront from the domain process over a TAP device.
+ *
+ * The toolstack (kxl, or this process at start-up for --vif) writes the
+ * device's directories (src/xl/devnodes.h); this module watches
+ * /local/domain/0/backend/vif/<domid> and, for each device:
+ *
+ *   backend                            frontend (xen-netfront)
+ *   opens TAP vif<domid>.<devid> (or
+ *   the "vifname" key), runs the
+ *   hot-plug script (online), writes
+ *   the feature keys, state InitWait ->
+ *                                    <- tx-ring-ref, rx-ring-ref,
+ *                                       event-channel (or -tx/-rx),
+ *                                       request-rx-copy, feature-*,
+ *                                       state Connected
+ *   maps both rings, binds the
+ *   channel(s), sets the TAP's
+ *   offloads to what the frontend
+ *   takes, state Connected           ->
+ *
+ * Data path, on the domain's event loop: a tx event runs net_ring_tx,
+ * whose deliver() writes each packet to the TAP; a readable TAP runs
+ * net_ring_rx, and when the guest has no buffer posted the packet is kept
+ * and the TAP left unread until the guest's rx event says it posted some.
+ * The backend's "rate" key ("bytes,usec", libxl's) feeds net_credit.
+ *
+ * Detach follows vbd.c (online = 0 and Closing from the toolstack); the
+ * hot-plug script runs with "offline" when the device goes.  A frontend
+ * that corrupts a ring gets Closing and one log line (net_ring logs the
+ * rest). */
+#ifndef KXEN_BACKENDS_VIF_H
+#define KXEN_BACKENDS_VIF_H
+
+#include "backends/backend.h"
+#include "backends/xenbus.h"
+
+struct vif_backend;
+
+/* Starts watching the domain's vif backend directory.  0 and *out, or
+ * -errno. */
+int vif_backend_start(struct xenbus *xb, const struct be_guest *g,
+		      struct vif_backend **out);
+/* Disconnects every device, runs its script's offline, closes the TAPs
+ * and stops watching; the xenstore directories are the toolstack's to
+ * remove.  NULL is a no-op. */
+void vif_backend_stop(struct vif_backend *vb);
+
+#endif
