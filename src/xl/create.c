@@ -720,29 +720,12 @@ static char *disk_arg(const struct diskspec *d)
  * Allocated for the life of the process. */
 static char *vif_arg(const struct vifspec *v)
 {
-	char mac[18], ips[VIFSPEC_IPS_MAX * VIFSPEC_IP_MAX] = "", rate[64] = "";
-	char *out = NULL;
+	int n = vifspec_format(v, NULL, 0);
+	char *out = n >= 0 ? malloc((size_t)n + 1) : NULL;
 
-	vifspec_format_mac(v->mac, mac);
-	for (unsigned i = 0; i < v->nr_ips; i++)
-		snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s",
-			 i ? " " : ", ip=", v->ips[i]);
-	if (v->rate_bytes_per_sec)
-		snprintf(rate, sizeof(rate), ", rate=%lluB/s@%uus",
-			 (unsigned long long)v->rate_bytes_per_sec,
-			 v->rate_interval_us);
-	if (asprintf(&out, "devid=%lld, mac=%s, bridge=%s, script=%s%s%s%s%s",
-		     (long long)v->devid, mac,
-		     v->bridge[0] ? v->bridge : VIFSPEC_DEFAULT_BRIDGE,
-		     v->script[0] ? v->script : VIFSPEC_DEFAULT_SCRIPT, ips,
-		     rate, v->vifname[0] ? ", vifname=" : "", v->vifname) < 0)
-		out = (char *)"";
-	if (v->mtu) {
-		char *m = NULL;
-
-		if (asprintf(&m, "%s, mtu=%u", out, v->mtu) >= 0)
-			out = m;
-	}
+	if (!out)
+		return (char *)"";
+	vifspec_format(v, out, (size_t)n + 1);
 	return out;
 }
 

@@ -238,6 +238,45 @@ int vifspec_parse_rate(const char *text, uint64_t *bytes_per_sec,
 	return 0;
 }
 
+int vifspec_format(const struct vifspec *v, char *out, size_t len)
+{
+	static const struct {
+		uint64_t mult;
+		const char *sfx;
+	} units[] = {{1000000000, "G"}, {1000000, "M"}, {1000, "K"}, {1, ""}};
+	char mac[18] = "", ips[VIFSPEC_IPS_MAX * VIFSPEC_IP_MAX] = "",
+	     rate[64] = "", dev[32] = "", mtu[24] = "";
+
+	if (v->has_mac)
+		vifspec_format_mac(v->mac, mac);
+	for (unsigned i = 0; i < v->nr_ips; i++)
+		snprintf(ips + strlen(ips), sizeof(ips) - strlen(ips), "%s%s",
+			 i ? " " : ", ip=", v->ips[i]);
+	if (v->rate_bytes_per_sec) {
+		uint64_t r = v->rate_bytes_per_sec;
+		size_t u = 0;
+
+		while (u < 3 &&
+		       (r % units[u].mult || r / units[u].mult > UINT32_MAX))
+			u++;
+		if (r / units[u].mult > UINT32_MAX)
+			u = 2; /* rounded down to whole K */
+		snprintf(rate, sizeof(rate), ", rate=%llu%sB/s@%uus",
+			 (unsigned long long)(r / units[u].mult), units[u].sfx,
+			 v->rate_interval_us);
+	}
+	if (v->devid >= 0)
+		snprintf(dev, sizeof(dev), "devid=%lld, ", (long long)v->devid);
+	if (v->mtu)
+		snprintf(mtu, sizeof(mtu), ", mtu=%u", v->mtu);
+	return snprintf(out, len, "%s%s%s%sbridge=%s, script=%s%s%s%s%s%s", dev,
+			v->has_mac ? "mac=" : "", mac, v->has_mac ? ", " : "",
+			v->bridge[0] ? v->bridge : VIFSPEC_DEFAULT_BRIDGE,
+			v->script[0] ? v->script : VIFSPEC_DEFAULT_SCRIPT, ips,
+			rate, v->vifname[0] ? ", vifname=" : "", v->vifname,
+			mtu);
+}
+
 uint64_t vifspec_bytes_per_interval(const struct vifspec *v)
 {
 	if (!v->rate_bytes_per_sec)

@@ -100,6 +100,16 @@ void vifspec_format_mac(const uint8_t mac[6], char out[18]);
 int vifspec_parse_rate(const char *text, uint64_t *bytes_per_sec,
 		       uint32_t *interval_us, char *err, size_t errlen);
 
+/* Writes v back as a VIFSPEC that vifspec_parse reads into the same
+ * devid, MAC, bridge (default filled in), script (default filled in),
+ * vifname, ips, mtu and rate (as NB/s with the largest of G, M, K that
+ * divides it, @Nus): what kxl hands the domain process.  A rate that
+ * cannot be written exactly (over 2^32-1 units of every multiplier) is
+ * rounded down to whole K.  Fields a backend does not use (model, type,
+ * backend, vlan, gatewaydev, trust) are left out.  The length it needed,
+ * as snprintf. */
+int vifspec_format(const struct vifspec *v, char *out, size_t len);
+
 /* The bytes the vif may send in one interval (libxl's
  * rate_bytes_per_interval); 0 when it has no rate. */
 uint64_t vifspec_bytes_per_interval(const struct vifspec *v);

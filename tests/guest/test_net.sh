@@ -3,8 +3,8 @@
 # xen-netfront over a TAP on a Linux bridge: a guest and the host ping each
 # other over xenbr0 (10.99.0.1/24, made here with scripts/hotplug/
 # network-bridge), two guests ping each other, 100 MiB cross TCP each way
-# with matching checksums, kxl refuses a bridge that does not exist, and
-# the vifs are gone with their domains.
+# with matching checksums, rate= holds a guest's sending down, kxl refuses
+# a bridge that does not exist, and the vifs are gone with their domains.
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
@@ -17,6 +17,7 @@ finish() {
 	_kx_cleanup
 	"$BUILD/bin/kxl" destroy net-a 2>/dev/null
 	"$BUILD/bin/kxl" destroy net-b 2>/dev/null
+	"$BUILD/bin/kxl" destroy net-c 2>/dev/null
 	scripts/hotplug/network-bridge stop bridge=$BR
 	kill "$KXEND_PID" 2>/dev/null
 	for _ in $(seq 50); do kill -0 "$KXEND_PID" 2>/dev/null || break; sleep 0.1; done
@@ -134,6 +135,32 @@ fi
 
 "$BUILD/bin/kxl" destroy net-a >/dev/null 2>&1
 KX_BG_PID=$pida wait_bg 30
+
+# ---- rate=: the guest's sending is held to 1 MB/s (8 MiB: about 8 s) ----
+outc=$tmp/c.out
+boot_guest_bg "$outc" examples/demo.cfg name=net-c memory=384 "vif=['bridge=$BR, rate=1MB/s']" \
+	"extra=console=hvc0 quiet kxen.test=net kxen.ip=10.99.0.4/24 kxen.tcp kxen.tcpmb=8"
+pidc=$KX_BG_PID
+wait_for_line "$outc" '^NET-TX-SHA|^NET-NO-ETH0' 240
+domc=$("$BUILD/bin/kxl" domid net-c 2>/dev/null)
+ratekey=$(xenstore-read "/local/domain/0/backend/vif/$domc/0/rate" 2>/dev/null)
+for _ in $(seq 20); do
+	timeout 60 bash -c "echo x >/dev/tcp/10.99.0.4/5001" 2>/dev/null && break
+	sleep 0.5
+done
+wait_for_line "$outc" '^NET-RX-SHA' 60
+want=$(marker "$outc" NET-TX-SHA)
+t0=${EPOCHREALTIME/./}
+got=$(timeout 120 bash -c "cat </dev/tcp/10.99.0.4/5002" 2>/dev/null | sha256sum | cut -d' ' -f1)
+ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+if [ "$ratekey" = 50000,50000 ] && [ -n "$want" ] && [ "$got" = "$want" ] &&
+	[ "$ms" -ge 6000 ] && [ "$ms" -lt 60000 ]; then
+	pass "net: rate=1MB/s (backend rate $ratekey) holds 8 MiB guest -> host to $ms ms, data intact"
+else
+	fail "net: rate limit" "rate=$ratekey ms=$ms want=${want:0:12} got=${got:0:12}"
+fi
+"$BUILD/bin/kxl" destroy net-c >/dev/null 2>&1
+KX_BG_PID=$pidc wait_bg 30
 if [ -z "$(xenstore-list /local/domain/0/backend/vif 2>/dev/null)" ] &&
 	[ -z "$(ls /sys/class/net/$BR/brif 2>/dev/null)" ] && [ ! -e "/sys/class/net/vif$domid.0" ]; then
 	pass "net: the vifs and their backend directories are gone with the domains"

@@ -1,8 +1,9 @@
 # Network (tests/guest/test_net.sh): configure eth0 from kxen.ip= (default
 # 10.99.0.2/24), ping the host (10.99.0.1) and kxen.peer= if given, then
-# serve the TCP transfers the host asks for: port 5001 receives a stream
-# whose sha256 is printed, port 5002 sends 100 MiB of random data whose
-# sha256 was printed before; then wait to be stopped.
+# serve the TCP transfers the host asks for (with kxen.tcp): port 5001
+# receives a stream whose sha256 is printed, port 5002 sends kxen.tcpmb=
+# MiB (default 100) of random data whose sha256 was printed before; then
+# wait to be stopped.
 arg() { sed -n "s/.*$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
 addr=$(arg kxen.ip)
 addr=${addr:-10.99.0.2/24}
@@ -34,7 +35,8 @@ if [ -n "$peer" ]; then
 fi
 echo "NET-READY"
 if grep -q kxen.tcp /proc/cmdline; then
-	dd if=/dev/urandom of=/tmp/tx bs=1M count=100 2>/dev/null
+	mb=$(arg kxen.tcpmb)
+	dd if=/dev/urandom of=/tmp/tx bs=1M count="${mb:-100}" 2>/dev/null
 	echo "NET-TX-SHA $(sha256sum /tmp/tx | cut -d' ' -f1)"
 	echo "NET-RX-SHA $(nc -l -p 5001 | sha256sum | cut -d' ' -f1)"
 	nc -l -p 5002 </tmp/tx
