@@ -3,8 +3,8 @@
 # kxend): list (states, memory, CPU time, -l, -v), pause and unpause (CPU
 # time stops and resumes), rename with domid/domname, uptime, vcpu-list,
 # sysrq and console attach/detach through a pty, shutdown -w of one while
-# the other runs on, reboot -w, destroy, a create that fails leaving
-# nothing behind, and create -c.
+# the other runs on, reboot -w, a crashed domain kept (---sc-), destroy of
+# a paused one, a create that fails leaving nothing behind, and create -c.
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
@@ -18,6 +18,7 @@ finish() {
 	"$kxl" destroy lc-one >/dev/null 2>&1
 	"$kxl" destroy lc-renamed >/dev/null 2>&1
 	"$kxl" destroy lc-two >/dev/null 2>&1
+	"$kxl" destroy lc-crash >/dev/null 2>&1
 	kill "$KXEND_PID" 2>/dev/null
 	wait "$KXEND_PID" 2>/dev/null
 	# KXEN_LC_KEEP=DIR keeps the logs there, for debugging.
@@ -248,7 +249,9 @@ else
 	fail "lifecycle: other guest" "$(row lc-two)"
 fi
 
-# --- reboot -w ---
+# --- reboot -w (meanwhile a third guest crashes and is kept) ---
+"$kxl" create -q examples/demo.cfg name=lc-crash memory=128 vcpus=1 on_crash=preserve \
+	"extra=console=hvc0 quiet kxen.test=crash"
 out=$("$kxl" reboot -w lc-two 2>&1)
 brc=$?
 if [ "$brc" = 0 ] && echo "$out" | grep -q "^Rebooting domain $id2$" &&
@@ -261,15 +264,28 @@ else
 	fail "lifecycle: reboot -w" "rc=$brc $(echo "$out" | tr '\n' '|') boots=$(grep -c '^KXEN-GUEST-INIT-OK' "$two_log")"
 fi
 
-# --- destroy ---
+# --- a crashed domain kept: state s with the reason c, its CPU time kept ---
+if wait_for_line "$KXEN_LOG_DIR/domain-lc-crash.log" 'Action for shutdown reason code 3 is preserve' 180 &&
+	[ "$(state lc-crash)" = "---sc-" ] && grew 0 "$(cputime lc-crash)" 0.1 &&
+	"$kxl" list -v lc-crash | grep -qE '^lc-crash .* +3 +-$'; then
+	pass "lifecycle: a crashed domain kept by on_crash=preserve is listed ---sc- with its CPU time and reason 3"
+else
+	fail "lifecycle: crashed and kept" "$("$kxl" list -v lc-crash 2>&1 | tr '\n' '|') $(tail -2 "$KXEN_LOG_DIR/domain-lc-crash.log" | tr '\n' '|')"
+fi
+
+# --- destroy, of a paused domain and of a crashed one ---
+"$kxl" pause lc-two
+pst=$(state lc-two)
 "$kxl" destroy lc-two
+"$kxl" destroy lc-crash
 sleep 0.5
-if [ -z "$(row lc-two)" ] && ! kill -0 "$pid2" 2>/dev/null &&
+if [ "$pst" = "--p---" ] && [ -z "$(row lc-two)" ] && [ -z "$(row lc-crash)" ] &&
+	! kill -0 "$pid2" 2>/dev/null &&
 	[ -z "$(xenstore-list /local/domain 2>/dev/null | grep -vx 0)" ] &&
 	[ -z "$(ls "$KXEN_RUN_DIR/domains")" ] && [ ! -e "$KXEN_RUN_DIR/domain-$id2.sock" ]; then
-	pass "lifecycle: destroy removes the domain everywhere"
+	pass "lifecycle: destroy of a paused and of a crashed domain removes them everywhere"
 else
-	fail "lifecycle: destroy" "$(row lc-two) $(xenstore-list /local/domain 2>&1 | tr '\n' ' ') $(ls "$KXEN_RUN_DIR" "$KXEN_RUN_DIR/domains")"
+	fail "lifecycle: destroy" "paused state '$pst' $(row lc-two) $(row lc-crash) $(xenstore-list /local/domain 2>&1 | tr '\n' ' ') $(ls "$KXEN_RUN_DIR" "$KXEN_RUN_DIR/domains")"
 fi
 
 # --- a create that fails, then create -c ---

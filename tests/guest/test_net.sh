@@ -3,8 +3,9 @@
 # xen-netfront over a TAP on a Linux bridge: a guest and the host ping each
 # other over xenbr0 (10.99.0.1/24, made here with scripts/hotplug/
 # network-bridge), two guests ping each other, 100 MiB cross TCP each way
-# with matching checksums, rate= holds a guest's sending down, kxl refuses
-# a bridge that does not exist, and the vifs are gone with their domains.
+# with matching checksums, a vif detaches from a running guest, rate=
+# holds a guest's sending down, kxl refuses a bridge that does not exist,
+# and the vifs are gone with their domains.
 . "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d)
@@ -133,6 +134,27 @@ else
 	fail "net: TCP guest -> host" "want=${want:0:12} got=${got:0:12}"
 fi
 
+# ---- detach, as libxl does it: online 0 and Closing, then the directories go ----
+be=/local/domain/0/backend/vif/$domid/0
+fe=/local/domain/$domid/device/vif/0
+xenstore-write "$be/online" 0 "$be/state" 5 2>"$tmp/detach.err"
+for _ in $(seq 150); do
+	[ "$(xenstore-read "$be/state" 2>/dev/null)" = 6 ] && break
+	sleep 0.2
+done
+bestate=$(xenstore-read "$be/state" 2>/dev/null)
+xenstore-rm "$be" 2>>"$tmp/detach.err"
+xenstore-rm "$fe" 2>>"$tmp/detach.err"
+for _ in $(seq 100); do
+	[ -e "/sys/class/net/vif$domid.0" ] || break
+	sleep 0.2
+done
+if [ "$bestate" = 6 ] && [ ! -e "/sys/class/net/vif$domid.0" ] &&
+	wait_for_line "$outa" '^NET-ETH0-GONE' 60; then
+	pass "net: a vif detached from a running guest (online 0, Closing -> Closed, directories removed): TAP gone on the host, eth0 gone in the guest"
+else
+	fail "net: detach" "backend state=$bestate tap=$(ls -d /sys/class/net/vif$domid.0 2>/dev/null) $(tr '\n' '|' <"$tmp/detach.err") $(grep '^NET-' "$outa" | tail -2 | tr '\n' '|')"
+fi
 "$BUILD/bin/kxl" destroy net-a >/dev/null 2>&1
 KX_BG_PID=$pida wait_bg 30
 

@@ -2,8 +2,8 @@
 # 10.99.0.2/24), ping the host (10.99.0.1) and kxen.peer= if given, then
 # serve the TCP transfers the host asks for (with kxen.tcp): port 5001
 # receives a stream whose sha256 is printed, port 5002 sends kxen.tcpmb=
-# MiB (default 100) of random data whose sha256 was printed before; then
-# wait to be stopped.
+# MiB (default 100) of random data whose sha256 was printed before, then
+# eth0 is expected to be detached; then wait to be stopped.
 arg() { sed -n "s/.*$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
 addr=$(arg kxen.ip)
 addr=${addr:-10.99.0.2/24}
@@ -41,5 +41,9 @@ if grep -q kxen.tcp /proc/cmdline; then
 	echo "NET-RX-SHA $(nc -l -p 5001 | sha256sum | cut -d' ' -f1)"
 	nc -l -p 5002 </tmp/tx
 	echo "NET-TX-DONE"
+	# Detach from the host (tests/guest/test_net.sh): eth0 goes away.
+	i=0
+	while [ -d /sys/class/net/eth0 ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -d /sys/class/net/eth0 ] || echo "NET-ETH0-GONE"
 fi
 sleep 600
