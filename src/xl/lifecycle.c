@@ -235,6 +235,11 @@ static int main_shutdown_or_reboot(bool reboot, int argc, char **argv)
 	} else if (lc_find(argv[optind], &t[n++].dom) < 0) {
 		return EXIT_FAILURE;
 	}
+	if (n == 0) { /* -a with no guest: nothing to do, as xl */
+		if (wait)
+			fprintf(stderr, "Waiting for 0 domains\n");
+		return EXIT_SUCCESS;
+	}
 	xs = kxl_xs_open();
 	if (!xs)
 		return EXIT_FAILURE;
