@@ -49,6 +49,9 @@ static const struct kxl_cmd cmd_table[] = {
 	 "Destroy a domain's virtual block device", "[-f] <Domain> <DevId>"},
 	{"block-list", main_block_list, false,
 	 "List virtual block devices for a domain", "<Domain(s)>"},
+	{"network-attach", main_network_attach, false, "Create a new virtual network device", "<Domain> [vif-spec-component(s)]..."},
+	{"network-detach", main_network_detach, false, "Destroy a domain's virtual network device", "[-f] <Domain> <DevId|mac>"},
+	{"network-list", main_network_list, false, "List virtual network interfaces for a domain", "<Domain(s)>"},
 	{"help", main_help, false, "Print this help", "[command]"},
 };
 #define NR_CMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
