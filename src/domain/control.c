@@ -391,7 +391,7 @@ void control_booted(struct domain *d)
 	ctl.d = d;
 	ctl.boots++;
 	ctl.boot_time = time(NULL);
-	ctl.pause_count = 0;
+	ctl.pause_count = atomic_load(&d->paused) ? 1 : 0; /* create -p */
 }
 
 void control_shutdown(int reason, int action)

@@ -255,6 +255,13 @@ int main(int argc, char **argv)
 			       cfg.name, cfg.domid, console_pty_path(d));
 		printf("Waiting for domain %s (domid %u) to die [pid %ld]\n",
 		       cfg.name, cfg.domid, (long)getpid());
+		/* create -p: the vCPUs park before their first KVM_RUN until
+		 * unpause; only the first boot (a reboot runs at once). */
+		if (cfg.paused) {
+			d->paused_at = now_ns();
+			atomic_store(&d->paused, true);
+			cfg.paused = false;
+		}
 		if (domain_start(d) < 0) {
 			domain_teardown(d);
 			return EXIT_FAILURE;

@@ -729,6 +729,8 @@ static char *vif_arg(const struct vifspec *v)
 	return out;
 }
 
+static bool create_paused; /* create -p */
+
 static void exec_domain(const struct create_spec *s, const struct kxl_dom *d,
 			bool console_stdio)
 {
@@ -769,6 +771,8 @@ static void exec_domain(const struct create_spec *s, const struct kxl_dom *d,
 		argv[n++] = "--vif";
 		argv[n++] = vif_arg(&s->vifs[i]);
 	}
+	if (create_paused)
+		argv[n++] = "--paused";
 	if (getenv("KXEN_DEBUG"))
 		argv[n++] = "-v";
 	argv[n] = NULL;
@@ -885,7 +889,8 @@ int main_create(int argc, char **argv)
 		case 'n': dry = true; break;
 		case 'q': quiet = true; break;
 		case 'f': file = optarg; break;
-		case 'p': case 'd': case 'e': break; /* accepted, as xl */
+		case 'p': create_paused = true; break;
+		case 'd': case 'e': break; /* accepted, as xl */
 		case 'h':
 		default:
 			fprintf(stderr, "usage: kxl create [-c] [-p] [-n] [-F] "
