@@ -33,6 +33,8 @@ PACKAGES=(
 	fio
 	# compression tools (kernel images, initramfs), disks and networking
 	bzip2 lz4 xz-utils zstd gzip e2fsprogs iproute2
+	# vif-nat and the anti-spoofing rules of the vif hot-plug scripts
+	dnsmasq-base nftables
 )
 
 # Prints the packages among "$@" (NAME or NAME=VERSION) that are not fully installed (state
