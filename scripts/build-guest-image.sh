@@ -35,7 +35,7 @@ set -euo pipefail
 KVER=6.1.0-50-cloud-amd64
 MODDIR=/lib/modules/$KVER
 KERNEL=/boot/vmlinuz-$KVER
-BOOT_MODULES="xen-blkfront xen-netfront virtio_pci virtio_blk"  # loaded by /init
+BOOT_MODULES="xen-blkfront xen-netfront virtio_pci virtio_blk virtio_net"  # loaded by /init
 # Needed to mount a disk root: loaded by /init too where they are modules; the cloud kernel has
 # them built in (modules.builtin), so nothing is added for them today.
 ROOT_MODULES="ext4 jbd2 mbcache crc16 crc32c_generic"
