@@ -3,7 +3,7 @@
 #          host answers ARP for it: proxy ARP); the host pings the guest.
 #   nat    udhcpc (busybox; its script is written here, the image has none)
 #          gets eth0's address from the vif's dnsmasq; then ping and an HTTP
-#          GET to kxen.server= (a server in another network namespace).
+#          GET (nc) to kxen.server= (a server in another network namespace).
 #   spoof  eth0 gets kxen.ip= and 10.99.0.77 (not the vif's ip=); pings the
 #          host (10.99.0.1) from each; only the first should be answered.
 # Markers NETMODE-...; then wait to be stopped.
@@ -46,9 +46,10 @@ SCRIPT
 	else
 		echo "NETMODE-PING-SERVER-FAIL $(tail -2 /tmp/ping | tr '\n' '|')"
 	fi
-	wget -T 10 -O /tmp/body "http://$server:8080/token.txt" >/tmp/wget 2>&1
+	# An HTTP/1.0 GET with nc (the static busybox's wget crashes in the guest).
+	printf 'GET /token.txt HTTP/1.0\r\n\r\n' | nc -w 10 "$server" 8080 >/tmp/body 2>/tmp/wget
 	echo "NETMODE-WGET rc=$? $(tr '\n' '|' </tmp/wget)"
-	echo "NETMODE-HTTP=$(head -c 100 /tmp/body 2>/dev/null)"
+	echo "NETMODE-HTTP=$(tr -d '\r' </tmp/body | tail -1 | head -c 100)"
 	echo "NETMODE-READY"
 	;;
 spoof)
