@@ -159,30 +159,90 @@ run_host() {
 
 # --- guest tests ------------------------------------------------------------------------------
 
+# guest_diag: what the test host is doing, for a script that ran out of time: every process
+# with its state, CPU time and wait channel, and the kernel stacks of those in D state.
+guest_diag() {
+	local pid
+	echo "== processes at $(cut -d' ' -f1 /proc/uptime) s of uptime, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	ps -eo pid,ppid,pgid,stat,etimes,time,wchan:24,args 2>&1
+	for pid in $(ps -eo pid=,stat= | awk '$2 ~ /^D/ { print $1 }'); do
+		echo "== kernel stack of $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)), in D state"
+		cat "/proc/$pid/stack" 2>&1
+	done
+	echo "== last kernel messages"
+	dmesg 2>&1 | tail -n 30
+}
+
+# guest_leftovers NAME: stop what a guest script left behind (domain processes, daemons it
+# started) so that the next script starts from a clean test host, and say what there was.
+guest_leftovers() {
+	local name=$1 pids
+	pids=$(pgrep -f "$BUILD/bin/" | grep -vx "$$")
+	pids+=" $(pgrep -x 'qemu-nbd|dnsmasq|kxend|kxen-domain')"
+	pids=$(echo $pids | tr ' ' '\n' | sort -un | tr '\n' ' ')
+	[[ -n ${pids// /} ]] || return 0
+	echo "# $name left processes running; stopped:" \
+		"$(ps -o pid=,args= -p "${pids// /,}" 2>/dev/null | cut -c1-100 | tr '\n' ';')"
+	kill -TERM $pids 2>/dev/null
+	sleep 2
+	kill -KILL $pids 2>/dev/null
+	return 0
+}
+
+# run_bounded LIMIT LOG SCRIPT: runs "bash SCRIPT" in a session of its own with its output in
+# LOG; after LIMIT seconds, writes guest_diag to LOG and kills the whole session.  Returns the
+# script's status, 124 when it was killed.  It does not wait for a process that a kill cannot
+# end (stuck in the kernel): the next scripts still run.
+run_bounded() {
+	local limit=$1 log=$2 script=$3 pid deadline st
+	BUILD=$BUILD KXEN_ROOT=$ROOT setsid bash "$script" </dev/null >"$log" 2>&1 &
+	pid=$!
+	deadline=$((SECONDS + limit))
+	while :; do
+		st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)
+		[[ -z $st || $st == Z ]] && break
+		if [[ $SECONDS -ge $deadline ]]; then
+			guest_diag >>"$log" 2>&1
+			kill -TERM -- "-$pid" 2>/dev/null
+			sleep 10
+			kill -KILL -- "-$pid" 2>/dev/null
+			sleep 5
+			st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)
+			[[ -z $st || $st == Z ]] && wait "$pid" 2>/dev/null
+			return 124
+		fi
+		sleep 1
+	done
+	wait "$pid"
+}
+
 # Runs every guest test script here and prints its result lines, then "# guest-tests-done".
 # This is what runs inside the test host (tests/run.sh --guest-here).
 guest_here() {
-	local script name log rc nfail npass
+	local script name log rc nfail npass start
 	local limit=${KXEN_GUEST_TEST_TIMEOUT:-900}
 	mkdir -p "$LOGS/guest"
 	for script in tests/guest/test_*.sh; do
 		[[ -f $script ]] || continue
 		name=guest/$(basename "$script" .sh)
 		log=$LOGS/$name.log
-		BUILD=$BUILD KXEN_ROOT=$ROOT timeout -k 10 "$limit" bash "$script" </dev/null \
-			>"$log" 2>&1
+		start=$SECONDS
+		run_bounded "$limit" "$log" "$script"
 		rc=$?
 		grep -E '^(PASS|FAIL): ' "$log"
 		npass=$(grep -c '^PASS: ' "$log")
 		nfail=$(grep -c '^FAIL: ' "$log")
-		if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+		if [[ $rc -eq 124 ]]; then
 			echo "FAIL: $name: timed out after $limit s (log: $log)"
+			sed -n '/^== processes at/,$p' "$log" | head -n 60 | sed 's/^/# /'
 		elif [[ $rc -ne 0 && $nfail -eq 0 ]]; then
 			echo "FAIL: $name: exited with status $rc; last output:" \
 				"$(tail -n 3 "$log" | tr '\n' '|') (log: $log)"
 		elif [[ $npass -eq 0 && $nfail -eq 0 ]]; then
 			echo "FAIL: $name: printed no PASS or FAIL line (log: $log)"
 		fi
+		echo "# $name: $((SECONDS - start)) s"
+		guest_leftovers "$name"
 	done
 	echo "# guest-tests-done"
 }

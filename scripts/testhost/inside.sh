@@ -49,6 +49,26 @@ insmod "$BUILD/testhost/kvm-amd.ko" || fail "insmod $BUILD/testhost/kvm-amd.ko f
 	fail "kxen-kvm-check: /dev/kvm lacks the Xen support kxen needs"
 
 cd "$ROOT" || fail "cannot cd to $ROOT"
+
+# Evidence for a run that hangs: kernel errors (soft lockups, hung tasks, RCU stalls) reach
+# the console log, and every minute a heartbeat there says how long the test host has been up
+# and which processes use the CPU or wait in the kernel.  A console log whose heartbeats stop
+# means the test host itself stopped, not a test.
+dmesg -n 4 2>/dev/null
+[[ -w /proc/sys/kernel/hung_task_timeout_secs ]] && echo 120 >/proc/sys/kernel/hung_task_timeout_secs
+heartbeat() {
+	while sleep 60; do
+		{
+			echo "kxen-testhost: heartbeat: up $(cut -d' ' -f1 /proc/uptime) s," \
+				"load $(cut -d' ' -f1-3 /proc/loadavg)," \
+				"free $(awk '/^MemAvailable/ { print $2 }' /proc/meminfo) KiB"
+			ps -eo pid,stat,etimes,time,wchan:22,args --sort=-time 2>&1 | head -n 8 | cut -c1-150
+			ps -eo pid,stat,etimes,wchan:22,args 2>&1 | awk '$2 ~ /^D/' | cut -c1-150
+		} >/dev/console 2>&1
+	done
+}
+heartbeat &
+heartbeat_pid=$!
 if [[ -e $RUN/interactive ]]; then
 	# A session with the console as controlling terminal, so job control and ^C work.
 	setsid --ctty --wait bash "$RUN/cmd.sh" <>/dev/ttyS0 >&0 2>&0
@@ -58,6 +78,7 @@ else
 	status=$?
 	stty -F "$out" raw # tcsetattr(TCSADRAIN): wait until the output has left the UART
 fi
+kill "$heartbeat_pid" 2>/dev/null
 dmesg >"$RUN/dmesg.log" 2>&1
 echo "$status" >"$RUN/status.tmp" && mv -f "$RUN/status.tmp" "$RUN/status"
 exit 0

@@ -137,7 +137,7 @@ elapsed=$((SECONDS - start))
 
 show_console() {
 	echo "testhost: last console lines ($TH/last-console.log):" >&2
-	tail -n 25 "$RUN/console.log" 2>/dev/null | sed 's/^/  | /' >&2
+	tail -n 40 "$RUN/console.log" 2>/dev/null | sed 's/^/  | /' >&2
 	if [[ -s $RUN/qemu.log ]]; then
 		echo "testhost: QEMU said:" >&2
 		sed 's/^/  | /' "$RUN/qemu.log" >&2
