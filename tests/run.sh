@@ -176,9 +176,11 @@ guest_diag() {
 # guest_leftovers NAME: stop what a guest script left behind (domain processes, daemons it
 # started) so that the next script starts from a clean test host, and say what there was.
 guest_leftovers() {
-	local name=$1 pids
+	local name=$1 pids comm
 	pids=$(pgrep -f "$BUILD/bin/" | grep -vx "$$")
-	pids+=" $(pgrep -x 'qemu-nbd|dnsmasq|kxend|kxen-domain')"
+	for comm in qemu-nbd dnsmasq kxend kxen-domain; do
+		pids+=" $(pgrep -x "$comm")"
+	done
 	pids=$(echo $pids | tr ' ' '\n' | sort -un | tr '\n' ' ')
 	[[ -n ${pids// /} ]] || return 0
 	echo "# $name left processes running; stopped:" \
