@@ -57,7 +57,8 @@ cat >"$tmp/vif-quiet" <<'SH'
 #!/bin/sh
 case $1 in
 online | add)
-	sysctl -qw "net.ipv6.conf.$vif.disable_ipv6=1" 2>/dev/null
+	# (not sysctl: the dot in vif<domid>.<devid> would split the key)
+	echo 1 >"/proc/sys/net/ipv6/conf/$vif/disable_ipv6" 2>/dev/null
 	ip link set dev "$vif" up || exit 1
 	xenstore-write "$XENBUS_PATH/hotplug-status" connected
 	;;
