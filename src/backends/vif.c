@@ -70,7 +70,7 @@ struct vif_dev {
 	char script[PATH_MAX];
 	enum xenbus_state state; /* ours, as last written */
 	int fe_watch;
-	bool script_online; /* the script ran "online" */
+	bool script_online;  /* the script ran "online" */
 	unsigned max_queues; /* offered */
 	unsigned nr_queues;  /* connected; 0 when not */
 	struct vif_queue q[VIF_MAX_QUEUES];
@@ -472,9 +472,10 @@ static int vif_bind(struct vif_queue *q, uint32_t port, int *fd, bool *bound,
 		return -errno;
 	ret = vb->g.bind_evtchn(vb->g.opaque, port, *fd);
 	if (ret) {
-		log_warnx("domain %u vif %u queue %u: cannot bind event channel "
-			  "%u: %s",
-			  vb->g.domid, v->devid, q->idx, port, strerror(-ret));
+		log_warnx(
+		    "domain %u vif %u queue %u: cannot bind event channel "
+		    "%u: %s",
+		    vb->g.domid, v->devid, q->idx, port, strerror(-ret));
 		return ret;
 	}
 	*bound = true;
@@ -485,8 +486,8 @@ static int vif_bind(struct vif_queue *q, uint32_t port, int *fd, bool *bound,
  * in queue-<n>/ for several (netif.h's multi-queue rule).  Ring refs,
  * event-channel or event-channel-tx + -rx (feature-split-event-channels).
  * *split says which. */
-static int vif_queue_keys(struct vif_dev *v, struct vif_queue *q,
-			  unsigned nr, bool *split)
+static int vif_queue_keys(struct vif_dev *v, struct vif_queue *q, unsigned nr,
+			  bool *split)
 {
 	struct vif_backend *vb = v->vb;
 	char dir[160];
@@ -555,8 +556,7 @@ static int vif_queue_connect(struct vif_dev *v, struct vif_queue *q,
 	ret = net_ring_create(cfg, &q->ring);
 	if (ret)
 		return ret;
-	ret = vif_bind(q, q->tx_port, &q->tx_fd, &q->tx_bound,
-		       vif_on_tx_event);
+	ret = vif_bind(q, q->tx_port, &q->tx_fd, &q->tx_bound, vif_on_tx_event);
 	if (!ret && split)
 		ret = vif_bind(q, q->rx_port, &q->rx_fd, &q->rx_bound,
 			       vif_on_rx_event);
@@ -845,7 +845,7 @@ static int vif_dev_open(struct vif_backend *vb, uint32_t devid)
 		v->q[i].idx = i;
 		v->q[i].tap_fd = v->q[i].tx_fd = v->q[i].rx_fd = -1;
 	}
-	v->max_queues = vb->g.nr_vcpus < 1		 ? 1
+	v->max_queues = vb->g.nr_vcpus < 1		  ? 1
 			: vb->g.nr_vcpus > VIF_MAX_QUEUES ? VIF_MAX_QUEUES
 							  : vb->g.nr_vcpus;
 	snprintf(v->be, sizeof(v->be), "%s/%u", vb->dir, devid);

@@ -114,6 +114,8 @@ group() {
 		pass "net-hostile: $title ($(wc -l <<<"$lines") cases)"
 	fi
 }
+group "multi-queue: more queues than offered, or queue-N keys missing, are refused (Closing); the frontend starts over" \
+	'queues-[a-z-]+'
 group "well-formed packets (1, 2, 18 slots, a chain ended late) are answered OKAY with their ids" \
 	'connect|good-[a-z0-9-]+|event-on-response'
 group "bad grants (out of range, another domain's, revoked, in a 2nd slot) get ERROR" \

@@ -79,8 +79,7 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static bool report(const char *name, long status, bool ok, const char *fmt,
-		   ...)
+static bool report(const char *name, long status, bool ok, const char *fmt, ...)
 {
 	char detail[256] = "";
 	va_list ap;
@@ -126,8 +125,10 @@ static int full_read(int fd, void *buf, size_t len)
 static int xs_call(uint32_t type, const char *a, size_t alen, const char *b,
 		   size_t blen, char *out, size_t outsz)
 {
-	struct xsd_sockmsg h = {.type = type, .req_id = ++xs_reqid,
-				.tx_id = 0, .len = (uint32_t)(alen + blen)};
+	struct xsd_sockmsg h = {.type = type,
+				.req_id = ++xs_reqid,
+				.tx_id = 0,
+				.len = (uint32_t)(alen + blen)};
 	char msg[sizeof(h) + 4096], body[4096];
 
 	if (alen + blen > 4096)
@@ -344,8 +345,8 @@ static int fe_restart(void)
 
 /* ---- frames and packets ---- */
 
-static void frame(uint8_t *b, size_t n, const uint8_t *dst,
-		  const uint8_t *src, const char *tag, unsigned k)
+static void frame(uint8_t *b, size_t n, const uint8_t *dst, const uint8_t *src,
+		  const char *tag, unsigned k)
 {
 	uint8_t h[30];
 
@@ -365,7 +366,7 @@ struct slot {
 	struct netif_extra_info x; /* extra */
 	uint32_t gref;		   /* data: */
 	uint16_t off, flags, size;
-	uint16_t id; /* set by send */
+	uint16_t id;   /* set by send */
 	uint8_t *page; /* where the data goes (NULL: none written) */
 };
 
@@ -526,8 +527,8 @@ static bool check_responses(unsigned want, char *why, size_t whysz,
 				    : rsp.status != NETIF_RSP_ERROR &&
 					  rsp.status != NETIF_RSP_DROPPED) {
 			snprintf(why, whysz, "slot %u: status %d, wanted %s", i,
-				 rsp.status, want == WANT_OK ? "OKAY"
-							     : "ERROR/DROPPED");
+				 rsp.status,
+				 want == WANT_OK ? "OKAY" : "ERROR/DROPPED");
 			return false;
 		}
 	}
@@ -537,8 +538,7 @@ static bool check_responses(unsigned want, char *why, size_t whysz,
 
 /* Sends S as one packet and checks the answers; a good one (frame k of
  * len bytes, already laid) is announced to the host. */
-static bool send_case(const char *name, unsigned want, unsigned k,
-		      size_t len)
+static bool send_case(const char *name, unsigned want, unsigned k, size_t len)
 {
 	char why[200];
 	int st;
@@ -592,10 +592,9 @@ static void cases_good(void)
 	/* Exactly XEN_NETIF_NR_SLOTS_MIN (18) slots: the limit is allowed. */
 	NS = 0;
 	for (unsigned j = 0; j < XEN_NETIF_NR_SLOTS_MIN; j++)
-		data_slot(dp[3].ref, dp[3].p, (uint16_t)(j * 200),
-			  j ? 100 : 1800,
-			  j + 1 < XEN_NETIF_NR_SLOTS_MIN ? NETTXF_more_data
-							 : 0);
+		data_slot(
+		    dp[3].ref, dp[3].p, (uint16_t)(j * 200), j ? 100 : 1800,
+		    j + 1 < XEN_NETIF_NR_SLOTS_MIN ? NETTXF_more_data : 0);
 	good("good-18-slots", 3, 1800);
 
 	/* A chain whose end is published a second later: held, then sent. */
@@ -618,8 +617,8 @@ static void cases_good(void)
 			report("good-chain-ended-late", rsp.status, false,
 			       "answered before its end was published");
 		} else {
-			bool ok = check_responses(WANT_OK, why, sizeof(why),
-						  &st);
+			bool ok =
+			    check_responses(WANT_OK, why, sizeof(why), &st);
 
 			if (ok)
 				printf("NETH-SENT 4 1000\n");
@@ -777,8 +776,8 @@ static void case_rx(void)
 		report("rx-good", 99, false, "one rx response only");
 		return;
 	}
-	frame(want, sizeof(want), mac, (const uint8_t *)"\xfe\xff\xff\xff\xff\xff",
-	      "NETH-RX-202", 202);
+	frame(want, sizeof(want), mac,
+	      (const uint8_t *)"\xfe\xff\xff\xff\xff\xff", "NETH-RX-202", 202);
 	report("rx-good", rsp[1].status,
 	       rsp[1].id == 1 && rsp[1].status == 150 && rsp[1].offset == 0 &&
 		   !memcmp(rxb[1].p, want, sizeof(want)),
@@ -916,6 +915,40 @@ static void case_garbage(void)
 	reconnect("good-after-garbage", 7);
 }
 
+/* Multi-queue set-ups the backend must refuse (Closing) without mapping
+ * anything: more queues than it offers, and queues whose queue-N keys are
+ * missing.  The frontend then starts over, as after any refusal. */
+static void cases_queues(void)
+{
+	long long offered = xs_read_num(dev.be, "multi-queue-max-queues", -1);
+	int st;
+
+	report("queues-offered", offered, offered >= 1 && offered <= 4,
+	       "multi-queue-max-queues %lld (1 to 4 wanted)", offered);
+	xs_writef(dev.fe, "multi-queue-num-queues", "%lld", offered + 1);
+	st = fe_connect();
+	report("queues-more-than-offered", st, st == 5 || st == 6,
+	       "%lld queues: backend state %d (5 Closing wanted)", offered + 1,
+	       st);
+	st = fe_restart();
+	if (st != 2) {
+		report("queues-restart", st, false, "backend state %d", st);
+		return;
+	}
+	if (offered >= 2) {
+		/* Two queues, but the keys are at the top, not in queue-N. */
+		xs_writef(dev.fe, "multi-queue-num-queues", "2");
+		st = fe_connect();
+		report("queues-keys-missing", st, st == 5 || st == 6,
+		       "2 queues without queue-0/, queue-1/: backend state %d "
+		       "(5 Closing wanted)",
+		       st);
+		st = fe_restart();
+		report("queues-restart", st, st == 2, "backend state %d", st);
+	}
+	xs_writef(dev.fe, "multi-queue-num-queues", "1");
+}
+
 static int parse_mac(const char *s)
 {
 	unsigned m[6];
@@ -945,7 +978,9 @@ int main(int argc, char **argv)
 	evt_fd = open("/dev/xen/evtchn", O_RDWR);
 	if (xs_fd < 0 || gnt_fd < 0 || evt_fd < 0) {
 		printf("nethostile: cannot open /dev/xen/%s: %s\n",
-		       xs_fd < 0 ? "xenbus" : gnt_fd < 0 ? "gntalloc" : "evtchn",
+		       xs_fd < 0    ? "xenbus"
+		       : gnt_fd < 0 ? "gntalloc"
+				    : "evtchn",
 		       strerror(errno));
 		goto fail;
 	}
@@ -994,10 +1029,11 @@ int main(int argc, char **argv)
 
 	st = wait_state(dev.be, 1u << 2, 30);
 	if (st != 2) {
-		report("connect", st, false, "backend state %d, InitWait wanted",
-		       st);
+		report("connect", st, false,
+		       "backend state %d, InitWait wanted", st);
 		goto done;
 	}
+	cases_queues();
 	st = fe_connect();
 	if (!report("connect", st, st == 4, "backend state %d (4 wanted)", st))
 		goto done;
