@@ -187,13 +187,23 @@ done
 wait_for_line "$outc" '^NET-RX-SHA' 60
 want=$(marker "$outc" NET-TX-SHA)
 t0=${EPOCHREALTIME/./}
-got=$(timeout 120 bash -c "cat </dev/tcp/10.99.0.4/5002" 2>/dev/null | sha256sum | cut -d' ' -f1)
+timeout 120 bash -c "cat </dev/tcp/10.99.0.4/5002" >"$tmp/rate.got" 2>/dev/null &
+catpid=$!
+# What a stalled transfer looked like, for the failure message: the host's TCP state and the
+# TAP's counters after 30 s.
+for _ in $(seq 300); do kill -0 "$catpid" 2>/dev/null || break; sleep 0.1; done
+stall=$(ss -tni dst 10.99.0.4 2>/dev/null | tr -s ' \n' ' ' | cut -c1-300)
+stall+=" tap rx_bytes=$(cat /sys/class/net/vif$domc.0/statistics/rx_bytes 2>/dev/null)"
+stall+=" tx_bytes=$(cat /sys/class/net/vif$domc.0/statistics/tx_bytes 2>/dev/null)"
+wait "$catpid"
+got=$(sha256sum <"$tmp/rate.got" | cut -d' ' -f1)
 ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 if [ "$ratekey" = 50000,50000 ] && [ -n "$want" ] && [ "$got" = "$want" ] &&
 	[ "$ms" -ge 6000 ] && [ "$ms" -lt 60000 ]; then
 	pass "net: rate=1MB/s (backend rate $ratekey) holds 8 MiB guest -> host to $ms ms, data intact"
 else
-	fail "net: rate limit" "rate=$ratekey ms=$ms want=${want:0:12} got=${got:0:12}"
+	fail "net: rate limit" "rate=$ratekey ms=$ms want=${want:0:12} got=${got:0:12}\
+ ($(stat -c %s "$tmp/rate.got") bytes; at 30 s: $stall; guest: $(grep -E '^NET-' "$outc" | tail -3 | tr '\n' '|'))"
 fi
 "$BUILD/bin/kxl" destroy net-c >/dev/null 2>&1
 KX_BG_PID=$pidc wait_bg 30
