@@ -12,11 +12,15 @@
 #                    their root file system on a disk
 #
 # The /init loads the block and net frontends (xen-blkfront, xen-netfront, and virtio_pci +
-# virtio_blk for QEMU peers; ext4 is built into the cloud kernel), prints
+# virtio_blk + virtio_net + virtio_console for QEMU peers; ext4 is built into the cloud
+# kernel), prints
 # "KXEN-GUEST-INIT-OK" on the console, then acts on kxen.test= from the kernel command line:
 #   kxen.test=NAME   run /tests/NAME.sh with sh, then power off
 #   kxen.test=shell  an interactive shell on the console; power off when it exits
 #   kxen.noblk       xen-blkfront is not loaded (tests that act as the block frontend)
+#   kxen.console=DEV the rest of /init's output (the marker, the test) on /dev/DEV once the
+#                    modules are loaded: QEMU peers with a virtio console (hvc0, from the
+#                    virtio_console module) while the kernel's console= stays on ttyS0
 #   (none)           the demo: prints `uname -r` ("6.1.0-50-cloud-amd64"), "processors: N"
 #                    and /proc/meminfo's "MemTotal:" line, then powers off
 # Root on a disk, as a normal initramfs does it:
@@ -35,7 +39,7 @@ set -euo pipefail
 KVER=6.1.0-50-cloud-amd64
 MODDIR=/lib/modules/$KVER
 KERNEL=/boot/vmlinuz-$KVER
-BOOT_MODULES="xen-blkfront xen-netfront virtio_pci virtio_blk virtio_net"  # loaded by /init
+BOOT_MODULES="xen-blkfront xen-netfront virtio_pci virtio_blk virtio_net virtio_console"  # by /init
 # Needed to mount a disk root: loaded by /init too where they are modules; the cloud kernel has
 # them built in (modules.builtin), so nothing is added for them today.
 ROOT_MODULES="ext4 jbd2 mbcache crc16 crc32c_generic"
@@ -99,6 +103,7 @@ rootfstype=ext4
 rootflags=
 rootwait=20
 noblk=
+console=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kxen.test=*) test=${arg#kxen.test=} ;;
@@ -109,6 +114,7 @@ for arg in $(cat /proc/cmdline); do
 	rootflags=*) rootflags=${arg#rootflags=} ;;
 	kxen.rootwait=*) rootwait=${arg#kxen.rootwait=} ;;
 	kxen.noblk) noblk=1 ;;
+	kxen.console=*) console=${arg#kxen.console=} ;;
 	esac
 done
 
@@ -117,6 +123,19 @@ if [ -z "$realroot" ]; then
 		[ -n "$noblk" ] && [ "$m" = xen-blkfront.ko ] && continue
 		insmod "/lib/modules/$m" || echo "kxen-guest: insmod $m failed"
 	done
+fi
+if [ -n "$console" ]; then
+	# A device of a module just loaded: devtmpfs adds its node as the driver probes it.
+	i=0
+	while [ ! -c "/dev/$console" ] && [ $i -lt 30 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ -c "/dev/$console" ]; then
+		exec <"/dev/$console" >"/dev/$console" 2>&1
+	else
+		echo "kxen-guest: kxen.console=$console: no /dev/$console"
+	fi
 fi
 
 if [ -n "$root" ] && [ -z "$realroot" ]; then
