@@ -125,13 +125,15 @@ if [ -z "$realroot" ]; then
 	done
 fi
 if [ -n "$console" ]; then
-	# A device of a module just loaded: devtmpfs adds its node as the driver probes it.
+	# A device of a module just loaded: its node comes as the driver probes it, and opens
+	# (virtio_console: once the host has named the port a console) a little later.  The
+	# exec below ends init if the open fails, so it is tried in a subshell first.
 	i=0
-	while [ ! -c "/dev/$console" ] && [ $i -lt 30 ]; do
+	until (: <"/dev/$console") 2>/dev/null || [ $i -ge 50 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	if [ -c "/dev/$console" ]; then
+	if (: <"/dev/$console") 2>/dev/null; then
 		exec <"/dev/$console" >"/dev/$console" 2>&1
 	else
 		echo "kxen-guest: kxen.console=$console: no /dev/$console"
