@@ -18,13 +18,9 @@
 # Not part of make test.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT" || exit 1
-inner=
-if [[ ${1:-} == --inner ]]; then
-	inner=1
-	shift
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_testhost block "$@"
+[[ ${1:-} == --inner ]] && shift
 BUILD=$(cd "${1:-build}" && pwd) || exit 1
 SECS=${2:-5}
 RUNS=${3:-1}
@@ -32,23 +28,15 @@ SIZE=${4:-512}
 for v in "$SECS" "$RUNS" "$SIZE"; do
 	[[ $v =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 BUILD_DIR [SECONDS] [RUNS] [SIZE_MiB]" >&2; exit 2; }
 done
-
-if [[ -z $inner && $(scripts/testhost/detect.sh "$BUILD" 2>/dev/null) == testhost ]]; then
-	echo "bench/block: running inside the test host"
-	exec scripts/testhost/run.sh "$BUILD" -- bench/block.sh --inner "$BUILD" "$SECS" "$RUNS" "$SIZE"
-fi
 KERNEL=$BUILD/images/vmlinuz
 INITRD=$BUILD/images/initrd.cpio.gz
 LOGS=$BUILD/bench
 mkdir -p "$LOGS"
-for f in "$KERNEL" "$INITRD" "$BUILD/bin/kxl"; do
-	[[ -e $f ]] || { echo "bench/block: $f missing (make all images)" >&2; exit 1; }
-done
+bench_need block "$KERNEL" "$INITRD" "$BUILD/bin/kxl"
 
 tmp=$(mktemp -d /tmp/kxen-bench-block.XXXXXX) || exit 1
-KXEND_PID=
 cleanup() {
-	[[ -n $KXEND_PID ]] && kill "$KXEND_PID" 2>/dev/null && wait "$KXEND_PID" 2>/dev/null
+	bench_kxend_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -60,15 +48,9 @@ dd if="$img" of=/dev/null bs=4096 count=1 iflag=direct status=none 2>/dev/null |
 echo "bench/block: image $img: $SIZE MiB on $fstype$([[ $fstype == tmpfs ]] && echo " (RAM)")," \
 	"fio $SECS s per job, $RUNS run(s)"
 
-# kxen's disks need a xenstore: a private kxend, as tests/guest/test_block.sh starts one.
-export KXEN_RUN_DIR=$tmp/run KXEN_LOG_DIR=$tmp/log
-mkdir -p "$KXEN_RUN_DIR" "$KXEN_LOG_DIR"
-if [[ -x $BUILD/bin/kxend ]]; then
-	export XENSTORED_PATH=$tmp/xenstored.sock
-	"$BUILD/bin/kxend" -F --socket "$XENSTORED_PATH" --state-dir "$tmp/xs-state" \
-		>"$tmp/kxend.log" 2>&1 &
-	KXEND_PID=$!
-fi
+# kxen's disks need a xenstore: a private kxend.
+bench_need block "$BUILD/bin/kxend"
+bench_kxend "$tmp"
 
 JOBS=(seqread seqwrite randread randwrite)
 declare -A val # val[who,job,run] = MB/s (seq) or IOPS (rand)
@@ -128,10 +110,7 @@ stats() {
 	for run in $(seq "$RUNS"); do
 		[[ -n ${val[$who,$job,$run]:-} ]] && v+=("${val[$who,$job,$run]}")
 	done
-	[[ ${#v[@]} -eq 0 ]] && return
-	printf '%s\n' "${v[@]}" | sort -g | awk '{ v[NR] = $1 } END {
-		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'
+	bench_stats 1 "${v[@]}"
 }
 
 declare -A med lo hi

@@ -6,20 +6,11 @@
 # (default 5) for each, and the ratio of the medians.  Not part of make test.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT" || exit 1
-inner=
-if [[ ${1:-} == --inner ]]; then
-	inner=1
-	shift
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_testhost boot "$@"
+[[ ${1:-} == --inner ]] && shift
 BUILD=$(cd "${1:-build}" && pwd) || exit 1
 RUNS=${2:-5}
-
-if [[ -z $inner && $(scripts/testhost/detect.sh "$BUILD" 2>/dev/null) == testhost ]]; then
-	echo "bench/boot: running inside the test host"
-	exec scripts/testhost/run.sh "$BUILD" -- bench/boot.sh --inner "$BUILD" "$RUNS"
-fi
 export KXEN_RUN_DIR=$BUILD/run KXEN_LOG_DIR=$BUILD/log
 mkdir -p "$KXEN_RUN_DIR" "$KXEN_LOG_DIR"
 KERNEL=$BUILD/images/vmlinuz
@@ -37,12 +28,6 @@ time_to_marker() {
 	echo "${t:-nan}"
 }
 
-stats() { # values... -> "median min max"
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }'
-}
-
 kx=() qe=()
 for i in $(seq "$RUNS"); do
 	kx+=("$(time_to_marker "$BUILD/bin/kxl" create -F -c examples/demo.cfg name=bench-boot)")
@@ -51,8 +36,8 @@ for i in $(seq "$RUNS"); do
 		-initrd "$INITRD" -append "console=ttyS0 quiet")")
 	echo "run $i: kxen ${kx[-1]} s, qemu ${qe[-1]} s"
 done
-read -r km kmin kmax <<<"$(stats "${kx[@]}")"
-read -r qm qmin qmax <<<"$(stats "${qe[@]}")"
+read -r km kmin kmax <<<"$(bench_stats 2 "${kx[@]}")"
+read -r qm qmin qmax <<<"$(bench_stats 2 "${qe[@]}")"
 echo "boot to init marker, median of $RUNS (min..max), seconds:"
 printf '  kxen (Xen PVH)       %6.2f  (%.2f..%.2f)\n' "$km" "$kmin" "$kmax"
 printf '  QEMU + KVM (direct)  %6.2f  (%.2f..%.2f)\n' "$qm" "$qmin" "$qmax"

@@ -14,32 +14,20 @@
 # Guest consoles: BUILD_DIR/bench/net-*.log.  Not part of make test.
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT" || exit 1
-inner=
-if [[ ${1:-} == --inner ]]; then
-	inner=1
-	shift
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_testhost net "$@"
+[[ ${1:-} == --inner ]] && shift
 BUILD=$(cd "${1:-build}" && pwd) || exit 1
 SECS=${2:-5}
 [[ $SECS =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 BUILD_DIR [SECONDS]" >&2; exit 2; }
-
-if [[ -z $inner && $(scripts/testhost/detect.sh "$BUILD" 2>/dev/null) == testhost ]]; then
-	echo "bench/net: running inside the test host"
-	exec scripts/testhost/run.sh "$BUILD" -- bench/net.sh --inner "$BUILD" "$SECS"
-fi
 KERNEL=$BUILD/images/vmlinuz
 INITRD=$BUILD/images/initrd.cpio.gz
 TB=$BUILD/guest-tools/tcpbench
 LOGS=$BUILD/bench
 mkdir -p "$LOGS"
-for f in "$KERNEL" "$INITRD" "$BUILD/bin/kxl" "$TB"; do
-	[[ -e $f ]] || { echo "bench/net: $f missing (make all images)" >&2; exit 1; }
-done
+bench_need net "$KERNEL" "$INITRD" "$BUILD/bin/kxl" "$BUILD/bin/kxend" "$TB"
 
 tmp=$(mktemp -d /tmp/kxen-bench-net.XXXXXX) || exit 1
-KXEND_PID=
 BR=xenbr0
 cleanup() {
 	"$BUILD/bin/kxl" destroy bench-net >/dev/null 2>&1
@@ -47,7 +35,7 @@ cleanup() {
 	ip netns del kxbench-a 2>/dev/null
 	ip netns del kxbench-b 2>/dev/null
 	scripts/hotplug/network-bridge stop bridge=$BR >/dev/null 2>&1
-	[[ -n $KXEND_PID ]] && kill "$KXEND_PID" 2>/dev/null && wait "$KXEND_PID" 2>/dev/null
+	bench_kxend_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -55,11 +43,7 @@ modprobe tun 2>/dev/null
 modprobe veth 2>/dev/null
 modprobe vhost_net 2>/dev/null
 
-export KXEN_RUN_DIR=$tmp/run KXEN_LOG_DIR=$tmp/log XENSTORED_PATH=$tmp/xenstored.sock
-mkdir -p "$KXEN_RUN_DIR" "$KXEN_LOG_DIR"
-"$BUILD/bin/kxend" -F --socket "$XENSTORED_PATH" --state-dir "$tmp/xs-state" >"$tmp/kxend.log" 2>&1 &
-KXEND_PID=$!
-for _ in $(seq 50); do xenstore-ls / >/dev/null 2>&1 && break; sleep 0.1; done
+bench_kxend "$tmp"
 scripts/hotplug/network-bridge start bridge=$BR address=10.99.0.1/24 >"$tmp/br.log" 2>&1 ||
 	{ echo "bench/net: network-bridge: $(tr '\n' '|' <"$tmp/br.log")" >&2; exit 1; }
 

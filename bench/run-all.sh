@@ -3,7 +3,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 for b in bench/*.sh; do
-	[[ $b == bench/run-all.sh ]] && continue
+	[[ $b == bench/run-all.sh || $b == bench/lib.sh ]] && continue
 	echo "== $b"
 	"$b" "${1:-build}"
 done

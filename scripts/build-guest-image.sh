@@ -12,12 +12,16 @@
 #                    their root file system on a disk
 #
 # The /init loads the block and net frontends (xen-blkfront, xen-netfront, and virtio_pci +
-# virtio_blk for QEMU peers; ext4 is built into the cloud kernel), prints
+# virtio_blk + virtio_net + virtio_console for QEMU peers; ext4 is built into the cloud
+# kernel), prints
 # "KXEN-GUEST-INIT-OK" on the console, then acts on kxen.test= from the kernel command line:
 #   kxen.test=NAME   run /tests/NAME.sh with sh, then power off
 #   kxen.test=shell  an interactive shell on the console; power off when it exits
 #   kxen.noblk       xen-blkfront is not loaded (tests that act as the block frontend)
 #   kxen.nonet       xen-netfront is not loaded (tests that act as the network frontend)
+#   kxen.console=DEV the rest of /init's output (the marker, the test) on /dev/DEV once the
+#                    modules are loaded: QEMU peers with a virtio console (hvc0, from the
+#                    virtio_console module) while the kernel's console= stays on ttyS0
 #   (none)           the demo: prints `uname -r` ("6.1.0-50-cloud-amd64"), "processors: N"
 #                    and /proc/meminfo's "MemTotal:" line, then powers off
 # Root on a disk, as a normal initramfs does it:
@@ -36,7 +40,7 @@ set -euo pipefail
 KVER=6.1.0-50-cloud-amd64
 MODDIR=/lib/modules/$KVER
 KERNEL=/boot/vmlinuz-$KVER
-BOOT_MODULES="xen-blkfront xen-netfront virtio_pci virtio_blk virtio_net"  # loaded by /init
+BOOT_MODULES="xen-blkfront xen-netfront virtio_pci virtio_blk virtio_net virtio_console"  # by /init
 # Needed to mount a disk root: loaded by /init too where they are modules; the cloud kernel has
 # them built in (modules.builtin), so nothing is added for them today.
 ROOT_MODULES="ext4 jbd2 mbcache crc16 crc32c_generic"
@@ -101,6 +105,7 @@ rootflags=
 rootwait=20
 noblk=
 nonet=
+console=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kxen.test=*) test=${arg#kxen.test=} ;;
@@ -112,6 +117,7 @@ for arg in $(cat /proc/cmdline); do
 	kxen.rootwait=*) rootwait=${arg#kxen.rootwait=} ;;
 	kxen.noblk) noblk=1 ;;
 	kxen.nonet) nonet=1 ;;
+	kxen.console=*) console=${arg#kxen.console=} ;;
 	esac
 done
 
@@ -121,6 +127,21 @@ if [ -z "$realroot" ]; then
 		[ -n "$nonet" ] && [ "$m" = xen-netfront.ko ] && continue
 		insmod "/lib/modules/$m" || echo "kxen-guest: insmod $m failed"
 	done
+fi
+if [ -n "$console" ]; then
+	# A device of a module just loaded: its node comes as the driver probes it, and opens
+	# (virtio_console: once the host has named the port a console) a little later.  The
+	# exec below ends init if the open fails, so it is tried in a subshell first.
+	i=0
+	until (: <"/dev/$console") 2>/dev/null || [ $i -ge 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if (: <"/dev/$console") 2>/dev/null; then
+		exec <"/dev/$console" >"/dev/$console" 2>&1
+	else
+		echo "kxen-guest: kxen.console=$console: no /dev/$console"
+	fi
 fi
 
 if [ -n "$root" ] && [ -z "$realroot" ]; then

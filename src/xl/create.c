@@ -826,22 +826,30 @@ static int run_background(const struct create_spec *s, struct kxl_dom *d)
 		return EXIT_FAILURE;
 	if (mon == 0) {
 		pid_t pid;
-		int fd, status;
+		int fd, nul, status;
 
 		setsid();
 		close(pfd[0]);
 		snprintf(log, sizeof(log), "%s/domain-%s.log", kxl_log_dir(),
 			 s->name);
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0640);
+		/* The monitor and the domain process let go of kxl's stdio:
+		 * a caller reading kxl's output through a pipe ($(kxl
+		 * create ...), kxendomains | logger) would otherwise wait
+		 * for the guest's end, not kxl's. */
+		nul = open("/dev/null", O_RDWR);
+		if (nul >= 0)
+			dup2(nul, 0);
+		if (fd >= 0 || nul >= 0) {
+			dup2(fd >= 0 ? fd : nul, 1);
+			dup2(fd >= 0 ? fd : nul, 2);
+		}
+		if (fd > 2)
+			close(fd);
+		if (nul > 2)
+			close(nul);
 		pid = fork();
 		if (pid == 0) {
-			int nul = open("/dev/null", O_RDWR);
-
-			dup2(nul, 0);
-			if (fd >= 0) {
-				dup2(fd, 1);
-				dup2(fd, 2);
-			}
 			close(pfd[1]);
 			exec_domain(s, d, false);
 		}
