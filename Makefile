@@ -10,7 +10,8 @@ objs = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_SRCS := $(wildcard src/common/*.c)
 # The domain process's parts that unit tests link without KVM or vCPUs.
-DOMCORE_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c src/domain/gnttab.c
+DOMCORE_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c src/domain/gnttab.c \
+	src/domain/elfcore.c
 # Backend code that unit tests link: the pure ring protocols (no I/O) and
 # the block storage engines (io_uring, qemu-nbd); linked into kxen-domain
 # through libbackends.

@@ -59,6 +59,7 @@ struct vif_dev {
 	void *tx_buf;
 	uint8_t *rx_buf;
 	size_t rx_len; /* a packet kept after -EAGAIN; 0: none */
+	struct vif_stats done; /* rings of earlier connections */
 };
 
 struct vif_backend {
@@ -580,6 +581,14 @@ static void vif_unbind(struct vif_dev *v, uint32_t port, int *fd, bool *bound)
 	*bound = false;
 }
 
+static void vif_stats_add(struct vif_stats *to, const struct net_ring_stats *st)
+{
+	to->tx_packets += st->tx_packets;
+	to->tx_bytes += st->tx_bytes;
+	to->rx_packets += st->rx_packets;
+	to->rx_bytes += st->rx_bytes;
+}
+
 /* Releases the rings (their grants) and the event channels; the TAP stays
  * (for a frontend that comes back) but is not read meanwhile. */
 static void vif_disconnect(struct vif_dev *v)
@@ -605,6 +614,7 @@ static void vif_disconnect(struct vif_dev *v)
 			 (unsigned long long)st.tx_dropped,
 			 (unsigned long long)st.rx_packets,
 			 (unsigned long long)st.rx_dropped);
+		vif_stats_add(&v->done, &st);
 	}
 	net_ring_destroy(v->ring);
 	v->ring = NULL;
@@ -888,6 +898,25 @@ int vif_backend_start(struct xenbus *xb, const struct be_guest *g,
 	}
 	*out = vb;
 	return 0;
+}
+
+unsigned vif_backend_stats(const struct vif_backend *vb, struct vif_stats *out,
+			   unsigned max)
+{
+	unsigned n = 0;
+
+	for (const struct vif_dev *v = vb ? vb->devs : NULL; v && n < max;
+	     v = v->next, n++) {
+		out[n] = v->done;
+		out[n].devid = v->devid;
+		if (v->ring) {
+			struct net_ring_stats st;
+
+			net_ring_get_stats(v->ring, &st);
+			vif_stats_add(&out[n], &st);
+		}
+	}
+	return n;
 }
 
 void vif_backend_stop(struct vif_backend *vb)
