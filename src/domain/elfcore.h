@@ -38,8 +38,11 @@
 #define ELFCORE_MAX_REGIONS 8
 #define ELFCORE_MAX_CPUS 64
 
-#define ELFCORE_NT_KXEN_CPU 1
-#define ELFCORE_NT_KXEN_DOMAIN 2
+/* Types of kxen's own notes: readers such as bfd (gdb, objdump) match
+ * core note types without looking at the owner's name, so they stay out
+ * of the NT_* numbers Linux cores use. */
+#define ELFCORE_NT_KXEN_CPU 0x4b580001u
+#define ELFCORE_NT_KXEN_DOMAIN 0x4b580002u
 
 /* A "KXEN" per-vCPU note's descriptor: what NT_PRSTATUS has no room for. */
 struct elfcore_kxen_cpu {
