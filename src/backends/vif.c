@@ -58,7 +58,7 @@ struct vif_dev {
 	bool has_credit;
 	void *tx_buf;
 	uint8_t *rx_buf;
-	size_t rx_len; /* a packet kept after -EAGAIN; 0: none */
+	size_t rx_len;	       /* a packet kept after -EAGAIN; 0: none */
 	struct vif_stats done; /* rings of earlier connections */
 };
 

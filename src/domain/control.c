@@ -25,13 +25,13 @@
 #include "domain/loop.h"
 
 #define CTL_MAX_CONNS 8
-#define CTL_REQ_MAX 512 /* requests are short; replies up to CTL_LINE_MAX */
+#define CTL_REQ_MAX 512	 /* requests are short; replies up to CTL_LINE_MAX */
 #define CTL_MAX_STATS 32 /* devices of each kind "stats" reports */
 
 struct ctl_conn {
-	int fd;	      /* -1: free slot */
-	bool waiting; /* wait-shutdown: a reply is due at shutdown */
-	int passed_fd; /* a descriptor sent with the request (SCM_RIGHTS), or -1 */
+	int fd;	       /* -1: free slot */
+	bool waiting;  /* wait-shutdown: a reply is due at shutdown */
+	int passed_fd; /* sent with the request (SCM_RIGHTS); -1: none */
 	size_t len;
 	char buf[CTL_REQ_MAX];
 };

@@ -127,8 +127,8 @@ int dumpcore_write(struct domain *d, int fd, bool regs, uint64_t *bytes,
 		return -EINVAL;
 	rg[nr++] = (struct elfcore_region){0, d->mem.low_size};
 	if (d->mem.size > d->mem.low_size)
-		rg[nr++] = (struct elfcore_region){GUEST_4G,
-						   d->mem.size - d->mem.low_size};
+		rg[nr++] = (struct elfcore_region){
+		    GUEST_4G, d->mem.size - d->mem.low_size};
 	if (regs) {
 		cpus = calloc(d->nr_vcpus, sizeof(*cpus));
 		if (!cpus)

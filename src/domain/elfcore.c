@@ -57,9 +57,11 @@ int elfcore_build(const struct elfcore_region *regions, unsigned nr_regions,
 	snprintf(dom, sizeof(dom), "name=%s\ndomid=%u\n", name ? name : "",
 		 domid);
 	phdrs_len = sizeof(Elf64_Phdr) * (1 + nr_regions);
-	notes_len = nr_cpus * (elfcore_note_len("CORE", sizeof(struct elf_prstatus)) +
-			       elfcore_note_len("KXEN", sizeof(struct elfcore_kxen_cpu))) +
-		    elfcore_note_len("KXEN", strlen(dom) + 1);
+	notes_len =
+	    nr_cpus *
+		(elfcore_note_len("CORE", sizeof(struct elf_prstatus)) +
+		 elfcore_note_len("KXEN", sizeof(struct elfcore_kxen_cpu))) +
+	    elfcore_note_len("KXEN", strlen(dom) + 1);
 	at = sizeof(Elf64_Ehdr) + phdrs_len + notes_len;
 	lay->hdr_len = (at + ELFCORE_ALIGN - 1) / ELFCORE_ALIGN * ELFCORE_ALIGN;
 	buf = calloc(1, lay->hdr_len);
@@ -99,8 +101,8 @@ int elfcore_build(const struct elfcore_region *regions, unsigned nr_regions,
 		off += (regions[i].size + ELFCORE_ALIGN - 1) / ELFCORE_ALIGN *
 		       ELFCORE_ALIGN;
 	}
-	lay->file_size = lay->data_off[nr_regions - 1] +
-			 regions[nr_regions - 1].size;
+	lay->file_size =
+	    lay->data_off[nr_regions - 1] + regions[nr_regions - 1].size;
 
 	p = buf + ph[0].p_offset;
 	for (unsigned i = 0; i < nr_cpus; i++) {
@@ -112,8 +114,8 @@ int elfcore_build(const struct elfcore_region *regions, unsigned nr_regions,
 			       "user_regs_struct is elf_gregset_t");
 		memcpy(&pr.pr_reg, &cpus[i].regs, sizeof(pr.pr_reg));
 		p = elfcore_note(p, "CORE", NT_PRSTATUS, &pr, sizeof(pr));
-		p = elfcore_note(p, "KXEN", ELFCORE_NT_KXEN_CPU,
-				 &cpus[i].extra, sizeof(cpus[i].extra));
+		p = elfcore_note(p, "KXEN", ELFCORE_NT_KXEN_CPU, &cpus[i].extra,
+				 sizeof(cpus[i].extra));
 	}
 	elfcore_note(p, "KXEN", ELFCORE_NT_KXEN_DOMAIN, dom, strlen(dom) + 1);
 	*out = buf;

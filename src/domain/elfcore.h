@@ -66,7 +66,7 @@ struct elfcore_cpu {
 };
 
 struct elfcore_layout {
-	size_t hdr_len;			       /* headers + notes + padding */
+	size_t hdr_len;				/* headers + notes + padding */
 	uint64_t data_off[ELFCORE_MAX_REGIONS]; /* each region's offset */
 	uint64_t file_size;
 };

@@ -233,7 +233,7 @@ int domstats_parse(const char *line, struct kxl_domstats *st)
 		    domstats_numbers(val, n, 6) || n[0] > UINT32_MAX)
 			return -EINVAL;
 		*b = (struct kxl_vbd_stats){(uint32_t)n[0], n[1], n[2],
-					    n[3], n[4], n[5]};
+					    n[3],	    n[4], n[5]};
 		st->nr_vbds++;
 	}
 	for (long long i = 0; i < nvif && i < DOMSTATS_MAX_DEVS; i++) {
@@ -257,8 +257,8 @@ void domstats_get(const struct kxl_dom *d, struct kxl_domstats *st,
 
 	memset(st, 0, sizeof(*st));
 	if (d->pid <= 0 ||
-	    domctl_request(d->domid, "stats", line, sizeof(line),
-			   timeout_ms) != 0 ||
+	    domctl_request(d->domid, "stats", line, sizeof(line), timeout_ms) !=
+		0 ||
 	    domstats_parse(line, st) != 0)
 		st->answered = false;
 }

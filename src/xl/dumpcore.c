@@ -42,14 +42,12 @@ int main_dump_core(int argc, char **argv)
 	if (!ret)
 		ret = domctl_recv(sock, line, sizeof(line), DUMP_TIMEOUT_MS);
 	if (ret < 0)
-		fprintf(stderr,
-			"kxl: cannot dump the core of domain %u: %s\n",
+		fprintf(stderr, "kxl: cannot dump the core of domain %u: %s\n",
 			d.domid,
 			ret == -ENOENT ? "its control channel is gone"
 				       : strerror(-ret));
 	else if (ret > 0)
-		fprintf(stderr,
-			"kxl: cannot dump the core of domain %u: %s\n",
+		fprintf(stderr, "kxl: cannot dump the core of domain %u: %s\n",
 			d.domid, domctl_error_text(line));
 	else
 		rc = EXIT_SUCCESS;

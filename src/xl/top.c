@@ -118,8 +118,8 @@ static void top_collect(struct top_state *t)
 		r->cpu_pct =
 		    top_sample(t, doms[i].domid, doms[i].pid, r->cpu_s, wall);
 		/* Without an answer, what the registry knows. */
-		r->maxmem_kb = st.answered ? st.maxmem_kb
-					   : doms[i].memory_mb * 1024;
+		r->maxmem_kb =
+		    st.answered ? st.maxmem_kb : doms[i].memory_mb * 1024;
 		r->mem_kb = st.answered ? st.mem_kb : r->maxmem_kb;
 		r->vcpus = doms[i].vcpus;
 		top_row_devices(r, &st);
@@ -139,8 +139,7 @@ static void top_print(const struct top_state *t, FILE *out)
 	top_header(&w, line, sizeof(line));
 	fprintf(out, "%s\n", line);
 	for (unsigned i = 0; i < t->nr_rows; i++) {
-		top_format_row(&t->rows[i], &w, t->host_kb, line,
-			       sizeof(line));
+		top_format_row(&t->rows[i], &w, t->host_kb, line, sizeof(line));
 		fprintf(out, "%s\n", line);
 	}
 	fflush(out);
@@ -149,8 +148,8 @@ static void top_print(const struct top_state *t, FILE *out)
 static void top_sleep(double secs)
 {
 	struct timespec ts = {.tv_sec = (time_t)secs,
-			      .tv_nsec = (long)((secs - (double)(time_t)secs) *
-						1e9)};
+			      .tv_nsec =
+				  (long)((secs - (double)(time_t)secs) * 1e9)};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -200,8 +199,7 @@ static void top_draw(const struct top_state *t, double delay)
 	mvprintw(y++, 0, "%s", line);
 	attroff(A_REVERSE);
 	for (unsigned i = 0; i < t->nr_rows && y < rows - 1; i++) {
-		top_format_row(&t->rows[i], &w, t->host_kb, line,
-			       sizeof(line));
+		top_format_row(&t->rows[i], &w, t->host_kb, line, sizeof(line));
 		mvprintw(y++, 0, "%s", line);
 	}
 	move(rows - 1, 2);
@@ -221,8 +219,9 @@ static int top_interactive(struct top_state *t, double delay, long iterations)
 		  ? newterm(NULL, stdout, stdin)
 		  : NULL;
 	if (!scr) {
-		fprintf(stderr, "kxl top: needs a terminal (TERM=%s); use -b "
-				"for batch output\n",
+		fprintf(stderr,
+			"kxl top: needs a terminal (TERM=%s); use -b "
+			"for batch output\n",
 			getenv("TERM") ? getenv("TERM") : "");
 		return EXIT_FAILURE;
 	}

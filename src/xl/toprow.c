@@ -84,9 +84,9 @@ void top_header(const struct top_widths *w, char *out, size_t len)
 		 "%*s %*s %*s %*s %4s",
 		 "NAME", "STATE", "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)",
 		 "MAXMEM(k)", "MAXMEM(%)", "VCPUS", "NETS", w->net_tx,
-		 "NETTX(k)", w->net_rx, "NETRX(k)", "VBDS", "VBD_OO",
-		 w->vbd_rd, "VBD_RD", w->vbd_wr, "VBD_WR", w->vbd_rsect,
-		 "VBD_RSECT", w->vbd_wsect, "VBD_WSECT", "SSID");
+		 "NETTX(k)", w->net_rx, "NETRX(k)", "VBDS", "VBD_OO", w->vbd_rd,
+		 "VBD_RD", w->vbd_wr, "VBD_WR", w->vbd_rsect, "VBD_RSECT",
+		 w->vbd_wsect, "VBD_WSECT", "SSID");
 }
 
 static double top_pct(uint64_t part, uint64_t whole)

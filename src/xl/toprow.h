@@ -2,10 +2,12 @@
  * arithmetic behind them.  Pure (tests/unit/test_toprow.c); src/xl/top.c
  * gathers the figures and draws.
  *
- * The columns, as xentop prints them (xentop -b's header, fields
- * right-aligned to these widths, one space apart):
+ * The columns, as xentop prints them (xentop -b's header, one line,
+ * fields right-aligned to these widths, one space apart; cut in two here):
  *
- *       NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k) MAXMEM(%) VCPUS NETS NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD   VBD_WR  VBD_RSECT  VBD_WSECT SSID
+ *       NAME  STATE   CPU(sec) CPU(%)     MEM(k) MEM(%)  MAXMEM(k)
+ *   MAXMEM(%) VCPUS NETS NETTX(k) NETRX(k) VBDS   VBD_OO   VBD_RD
+ *     VBD_WR  VBD_RSECT  VBD_WSECT SSID
  *
  * STATE is xentop's six letters "dsbcpr" (dying, shutdown, blocked,
  * crashed, paused, running), each '-' when not so.  CPU(%) is the CPU time

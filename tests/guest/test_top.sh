@@ -42,7 +42,7 @@ if wait_for_line "$out" '^TOP-READY' 240 && grep -q '^TOP-DISK-OK' "$out" &&
 	grep -q '^TOP-NET-OK' "$out"; then
 	pass "top: the guest wrote and read 4 MiB on xvda (O_DIRECT) and pinged the host"
 else
-	fail "top: guest I/O" "$(grep -E '^TOP-|error' "$out" | head -5 | tr '\n' '|')"
+	fail "top: guest I/O" "$(grep -E '^TOP-|error' "$out" | head -5 | tr '\n' '|') last lines: $(tail -8 "$out" | tr '\n' '|')"
 fi
 
 # ---- kxl top -b ----

@@ -51,8 +51,8 @@ struct seen {
 	char dom[128];
 };
 
-static void note_cb(const Elf64_Nhdr *nh, const char *name,
-		    const uint8_t *desc, void *arg)
+static void note_cb(const Elf64_Nhdr *nh, const char *name, const uint8_t *desc,
+		    void *arg)
 {
 	struct seen *s = arg;
 
@@ -64,8 +64,7 @@ static void note_cb(const Elf64_Nhdr *nh, const char *name,
 		s->pid[s->prstatus] = pr.pr_pid;
 		/* rip is user_regs_struct's 17th register. */
 		s->rip[s->prstatus++] = pr.pr_reg[16];
-	} else if (!strcmp(name, "KXEN") &&
-		   nh->n_type == ELFCORE_NT_KXEN_CPU) {
+	} else if (!strcmp(name, "KXEN") && nh->n_type == ELFCORE_NT_KXEN_CPU) {
 		struct elfcore_kxen_cpu k;
 
 		assert_int_equal(nh->n_descsz, sizeof(k));

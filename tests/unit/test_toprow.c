@@ -289,7 +289,8 @@ int main(void)
 	ADD(pct_cases, test_pct)
 	ADD(state_cases, test_state)
 #undef ADD
-#define ONE(name, fn) tests[n++] = (struct CMUnitTest){name, fn, NULL, NULL, NULL}
+#define ONE(name, fn)                                                          \
+	tests[n++] = (struct CMUnitTest){name, fn, NULL, NULL, NULL}
 	ONE("stats: a full reply", test_stats_parse);
 	ONE("stats: 64-bit counters", test_stats_big);
 	ONE("stats: more devices than kept", test_stats_many);
