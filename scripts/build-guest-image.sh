@@ -17,6 +17,7 @@
 #   kxen.test=NAME   run /tests/NAME.sh with sh, then power off
 #   kxen.test=shell  an interactive shell on the console; power off when it exits
 #   kxen.noblk       xen-blkfront is not loaded (tests that act as the block frontend)
+#   kxen.nonet       xen-netfront is not loaded (tests that act as the network frontend)
 #   (none)           the demo: prints `uname -r` ("6.1.0-50-cloud-amd64"), "processors: N"
 #                    and /proc/meminfo's "MemTotal:" line, then powers off
 # Root on a disk, as a normal initramfs does it:
@@ -99,6 +100,7 @@ rootfstype=ext4
 rootflags=
 rootwait=20
 noblk=
+nonet=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	kxen.test=*) test=${arg#kxen.test=} ;;
@@ -109,12 +111,14 @@ for arg in $(cat /proc/cmdline); do
 	rootflags=*) rootflags=${arg#rootflags=} ;;
 	kxen.rootwait=*) rootwait=${arg#kxen.rootwait=} ;;
 	kxen.noblk) noblk=1 ;;
+	kxen.nonet) nonet=1 ;;
 	esac
 done
 
 if [ -z "$realroot" ]; then
 	for m in $(cat /lib/modules/boot); do
 		[ -n "$noblk" ] && [ "$m" = xen-blkfront.ko ] && continue
+		[ -n "$nonet" ] && [ "$m" = xen-netfront.ko ] && continue
 		insmod "/lib/modules/$m" || echo "kxen-guest: insmod $m failed"
 	done
 fi

@@ -21,7 +21,7 @@
 # nothing failed.  Full output of each test binary and script: BUILD_DIR/test-logs/.
 # Environment: KXEN_UNIT_TIMEOUT (seconds per unit binary, default 300),
 # KXEN_HOST_TEST_TIMEOUT (seconds per host script, default 300),
-# KXEN_GUEST_TEST_TIMEOUT (seconds per guest script, default 900), and those of
+# KXEN_GUEST_TEST_TIMEOUT (seconds per guest script, default 600), and those of
 # scripts/testhost/run.sh (KXEN_TESTHOST_TIMEOUT for the whole test host run).
 set -uo pipefail
 
@@ -176,12 +176,14 @@ guest_diag() {
 # guest_leftovers NAME: stop what a guest script left behind (domain processes, daemons it
 # started) so that the next script starts from a clean test host, and say what there was.
 guest_leftovers() {
-	local name=$1 pids
+	local name=$1 pids comm
 	pids=$(pgrep -f "$BUILD/bin/" | grep -vx "$$")
-	pids+=" $(pgrep -x 'qemu-nbd|dnsmasq|kxend|kxen-domain')"
+	for comm in qemu-nbd dnsmasq kxend kxen-domain; do
+		pids+=" $(pgrep -x "$comm")"
+	done
 	pids=$(echo $pids | tr ' ' '\n' | sort -un | tr '\n' ' ')
 	[[ -n ${pids// /} ]] || return 0
-	echo "# $name left processes running; stopped:" \
+	echo "$name left processes running; stopped:" \
 		"$(ps -o pid=,args= -p "${pids// /,}" 2>/dev/null | cut -c1-100 | tr '\n' ';')"
 	kill -TERM $pids 2>/dev/null
 	sleep 2
@@ -220,7 +222,7 @@ run_bounded() {
 # This is what runs inside the test host (tests/run.sh --guest-here).
 guest_here() {
 	local script name log rc nfail npass start
-	local limit=${KXEN_GUEST_TEST_TIMEOUT:-900}
+	local limit=${KXEN_GUEST_TEST_TIMEOUT:-600}
 	mkdir -p "$LOGS/guest"
 	for script in tests/guest/test_*.sh; do
 		[[ -f $script ]] || continue
@@ -234,14 +236,14 @@ guest_here() {
 		nfail=$(grep -c '^FAIL: ' "$log")
 		if [[ $rc -eq 124 ]]; then
 			echo "FAIL: $name: timed out after $limit s (log: $log)"
-			sed -n '/^== processes at/,$p' "$log" | head -n 60 | sed 's/^/# /'
+			sed -n '/^== processes at/,$p' "$log" | head -n 60
 		elif [[ $rc -ne 0 && $nfail -eq 0 ]]; then
 			echo "FAIL: $name: exited with status $rc; last output:" \
 				"$(tail -n 3 "$log" | tr '\n' '|') (log: $log)"
 		elif [[ $npass -eq 0 && $nfail -eq 0 ]]; then
 			echo "FAIL: $name: printed no PASS or FAIL line (log: $log)"
 		fi
-		echo "# $name: $((SECONDS - start)) s"
+		echo "$name: $((SECONDS - start)) s"
 		guest_leftovers "$name"
 	done
 	echo "# guest-tests-done"

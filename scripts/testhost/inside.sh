@@ -56,15 +56,58 @@ cd "$ROOT" || fail "cannot cd to $ROOT"
 # means the test host itself stopped, not a test.
 dmesg -n 4 2>/dev/null
 [[ -w /proc/sys/kernel/hung_task_timeout_secs ]] && echo 120 >/proc/sys/kernel/hung_task_timeout_secs
+# The heartbeat uses bash builtins and /proc only: it keeps beating when the 9p shares (every
+# program and the build directory) stop answering, and then says so.
+hb_proc() { # pid: "state cputicks wchan command" of one process, from /proc
+	local line rest a
+	local -a f args
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+	rest=${line##*) }
+	read -ra f <<<"$rest"
+	mapfile -d '' -t args 2>/dev/null <"/proc/$1/cmdline"
+	a=${args[*]}
+	[[ -n $a ]] || a="[${line#*(}" a=${a%%)*}]
+	read -r line 2>/dev/null <"/proc/$1/wchan"
+	echo "${f[0]} $((f[11] + f[12])) ${line:-0} ${a:0:120}"
+}
 heartbeat() {
-	while sleep 60; do
-		{
-			echo "kxen-testhost: heartbeat: up $(cut -d' ' -f1 /proc/uptime) s," \
-				"load $(cut -d' ' -f1-3 /proc/loadavg)," \
-				"free $(awk '/^MemAvailable/ { print $2 }' /proc/meminfo) KiB"
-			ps -eo pid,stat,etimes,time,wchan:22,args --sort=-time 2>&1 | head -n 8 | cut -c1-150
-			ps -eo pid,stat,etimes,wchan:22,args 2>&1 | awk '$2 ~ /^D/' | cut -c1-150
-		} >/dev/console 2>&1
+	local up load pid p i best probe="" probe_t=0
+	local -a pids info
+	coproc HB_WAIT { read -r; }
+	while ! read -r -t 60 -u "${HB_WAIT[0]}"; do
+		read -r up _ </proc/uptime
+		read -r load </proc/loadavg
+		echo "kxen-testhost: heartbeat: up ${up} s, load ${load% * *}" >/dev/console
+		# A write to the build share that has not returned since the last beat.
+		if [[ -n $probe ]] && kill -0 "$probe" 2>/dev/null; then
+			echo "  build share (9p): a write has not returned for $((${up%.*} - probe_t)) s" >/dev/console
+		else
+			(echo "${up}" >"$BUILD/testhost/.heartbeat") 2>/dev/null &
+			probe=$! probe_t=${up%.*}
+		fi
+		pids=() info=()
+		for p in /proc/[0-9]*; do
+			pid=${p#/proc/}
+			i=$(hb_proc "$pid") || continue
+			pids+=("$pid") info+=("$i")
+		done
+		# The 6 processes with the most CPU time, then every one in D state.
+		for _ in 1 2 3 4 5 6; do
+			best=-1
+			for i in "${!info[@]}"; do
+				[[ -n ${info[i]} ]] || continue
+				read -r _ p _ <<<"${info[i]}"
+				((best < 0)) && best=$i
+				read -r _ pid _ <<<"${info[best]}"
+				((p > pid)) && best=$i
+			done
+			((best < 0)) && break
+			echo "  ${pids[best]} ${info[best]}" >/dev/console
+			info[best]=""
+		done
+		for i in "${!info[@]}"; do
+			[[ ${info[i]} == D* ]] && echo "  ${pids[i]} ${info[i]}" >/dev/console
+		done
 	done
 }
 heartbeat &
@@ -79,6 +122,7 @@ else
 	stty -F "$out" raw # tcsetattr(TCSADRAIN): wait until the output has left the UART
 fi
 kill "$heartbeat_pid" 2>/dev/null
+rm -f "$BUILD/testhost/.heartbeat"
 dmesg >"$RUN/dmesg.log" 2>&1
 echo "$status" >"$RUN/status.tmp" && mv -f "$RUN/status.tmp" "$RUN/status"
 exit 0

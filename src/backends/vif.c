@@ -31,6 +31,34 @@ extern char **environ;
 #define VIF_RX_BUF_SIZE (NET_RING_TX_BUF_SIZE + 256)
 #define VIF_RX_BATCH 64 /* TAP packets taken per readable event */
 #define VIF_SCRIPT_TIMEOUT_MS 30000
+/* Queues offered (multi-queue-max-queues): one per guest vCPU, at most
+ * this many.  Linux netback offers the host's CPU count because each of
+ * its queues has kernel threads of its own; here every queue of a vif is
+ * served by the one event loop of the domain process, so more queues only
+ * help the guest (per-vCPU tx locks and interrupts), and four is plenty
+ * for that. */
+#define VIF_MAX_QUEUES 4
+
+struct vif_dev;
+
+/* One queue: its pair of rings, its event channel(s), and its TAP queue
+ * (a file descriptor of the multi-queue TAP: the kernel spreads the
+ * host's packets over the queues by flow, and each queue's reader puts
+ * them on that queue's rx ring). */
+struct vif_queue {
+	struct vif_dev *v;
+	unsigned idx;
+	int tap_fd; /* queue 0's is opened with the device and kept */
+	bool tap_polled;
+	struct net_ring *ring;
+	void *tx_sring, *rx_sring;
+	uint32_t tx_ref, rx_ref;
+	uint32_t tx_port, rx_port; /* equal when not split */
+	int tx_fd, rx_fd;	   /* eventfds; rx_fd -1 when not split */
+	bool tx_bound, rx_bound;
+	uint8_t *rx_buf;
+	size_t rx_len; /* a packet kept after -EAGAIN; 0: none */
+};
 
 struct vif_dev {
 	struct vif_backend *vb;
@@ -42,23 +70,15 @@ struct vif_dev {
 	char script[PATH_MAX];
 	enum xenbus_state state; /* ours, as last written */
 	int fe_watch;
-	int tap_fd;
-	bool script_online; /* the script ran "online" */
-	/* Connected queue (one): */
-	struct net_ring *ring;
-	void *tx_sring, *rx_sring;
-	uint32_t tx_ref, rx_ref;
-	uint32_t tx_port, rx_port; /* equal when not split */
-	int tx_fd, rx_fd;	   /* eventfds; rx_fd -1 when not split */
-	bool tx_bound, rx_bound;
-	int timer_fd; /* credit timer */
-	bool tap_polled;
+	bool script_online;  /* the script ran "online" */
+	unsigned max_queues; /* offered */
+	unsigned nr_queues;  /* connected; 0 when not */
+	struct vif_queue q[VIF_MAX_QUEUES];
+	int timer_fd; /* credit timer, shared by the queues */
 	bool broken;
-	struct net_credit credit;
+	struct net_credit credit; /* shared by the queues */
 	bool has_credit;
-	void *tx_buf;
-	uint8_t *rx_buf;
-	size_t rx_len;	       /* a packet kept after -EAGAIN; 0: none */
+	void *tx_buf;	       /* shared by the queues (one thread) */
 	struct vif_stats done; /* rings of earlier connections */
 };
 
@@ -185,7 +205,10 @@ static int vif_run_script(struct vif_dev *v, const char *cmd)
 
 /* ---- TAP ------------------------------------------------------------ */
 
-static int vif_tap_open(struct vif_dev *v)
+/* Opens one queue of the TAP (the first creates the interface, the others
+ * attach to it): always IFF_MULTI_QUEUE, so that a frontend asking for
+ * more queues later can have them. */
+static int vif_tap_open(struct vif_dev *v, struct vif_queue *q)
 {
 	struct ifreq ifr;
 	int fd, hdr = (int)NET_VNET_HDR_LEN;
@@ -194,17 +217,17 @@ static int vif_tap_open(struct vif_dev *v)
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", v->ifname);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
 	    ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
-	    ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+	    (q->idx == 0 && ioctl(fd, TUNSETOFFLOAD, 0) < 0)) {
 		int ret = -errno;
 
 		close(fd);
 		return ret;
 	}
-	v->tap_fd = fd;
+	q->tap_fd = fd;
 	return 0;
 }
 
@@ -222,7 +245,7 @@ static int vif_tap_offload(struct vif_dev *v, bool sg, bool tso4, bool tso6,
 		if (tso6)
 			off |= TUN_F_TSO6;
 	}
-	if (ioctl(v->tap_fd, TUNSETOFFLOAD, off) < 0)
+	if (ioctl(v->q[0].tap_fd, TUNSETOFFLOAD, off) < 0)
 		return -errno;
 	return 0;
 }
@@ -241,10 +264,11 @@ static void vif_broken(struct vif_dev *v)
 	v->state = XenbusStateClosing;
 }
 
+/* A guest packet goes out through the TAP queue of the ring it came on. */
 static int vif_deliver(void *opaque, const void *pkt, size_t len)
 {
-	struct vif_dev *v = opaque;
-	ssize_t n = write(v->tap_fd, pkt, len);
+	struct vif_queue *q = opaque;
+	ssize_t n = write(q->tap_fd, pkt, len);
 
 	if (n < 0)
 		return -errno;
@@ -286,36 +310,37 @@ static const struct net_grant_ops vif_grant_ops = {
 
 static void vif_on_tap(int fd, void *arg);
 
-static void vif_tap_poll(struct vif_dev *v, bool on)
+static void vif_tap_poll(struct vif_queue *q, bool on)
 {
-	if (on == v->tap_polled)
+	if (on == q->tap_polled || q->tap_fd < 0)
 		return;
 	if (on) {
-		if (loop_add(v->tap_fd, vif_on_tap, v) == 0)
-			v->tap_polled = true;
+		if (loop_add(q->tap_fd, vif_on_tap, q) == 0)
+			q->tap_polled = true;
 	} else {
-		loop_del(v->tap_fd);
-		v->tap_polled = false;
+		loop_del(q->tap_fd);
+		q->tap_polled = false;
 	}
 }
 
-/* Guest -> host, until the ring has nothing to take now. */
-static void vif_tx(struct vif_dev *v)
+/* Guest -> host on one queue, until its ring has nothing to take now. */
+static void vif_tx(struct vif_queue *q)
 {
+	struct vif_dev *v = q->v;
 	unsigned flags, rounds = 0;
 	uint64_t retry_at = 0;
 	bool notify = false;
 	int ret;
 
-	if (!v->ring || v->broken)
+	if (!q->ring || v->broken)
 		return;
 	do {
 		flags = 0;
-		ret = net_ring_tx(v->ring, vif_now_us(), &flags, &retry_at);
+		ret = net_ring_tx(q->ring, vif_now_us(), &flags, &retry_at);
 		notify |= flags & NET_RING_NOTIFY;
 	} while (!ret && (flags & NET_RING_MORE) && ++rounds < 16);
 	if (notify)
-		v->vb->g.notify(v->vb->g.opaque, v->tx_port);
+		v->vb->g.notify(v->vb->g.opaque, q->tx_port);
 	if (ret == -EIO) {
 		vif_broken(v);
 		return;
@@ -323,7 +348,7 @@ static void vif_tx(struct vif_dev *v)
 	if (flags & NET_RING_MORE) {
 		uint64_t one = 1;
 
-		if (write(v->tx_fd, &one, sizeof(one)) < 0)
+		if (write(q->tx_fd, &one, sizeof(one)) < 0)
 			log_warn("vif %u: rescheduling", v->devid);
 	} else if ((flags & NET_RING_CREDIT) && v->timer_fd >= 0) {
 		uint64_t now = vif_now_us(),
@@ -337,42 +362,44 @@ static void vif_tx(struct vif_dev *v)
 	}
 }
 
-/* Host -> guest: the packet kept from last time, then what the TAP has,
- * until the guest runs out of buffers (the TAP is then left unread until
- * its rx event) or the TAP is empty. */
-static void vif_rx(struct vif_dev *v)
+/* Host -> guest on one queue: the packet kept from last time, then what
+ * its TAP queue has, until the guest runs out of buffers on this queue
+ * (the TAP queue is then left unread until the rx event) or the TAP queue
+ * is empty. */
+static void vif_rx(struct vif_queue *q)
 {
+	struct vif_dev *v = q->v;
 	bool notify = false;
 	unsigned flags;
 	int ret = 0;
 
-	if (!v->ring || v->broken)
+	if (!q->ring || v->broken)
 		return;
 	for (unsigned i = 0; i < VIF_RX_BATCH; i++) {
-		if (!v->rx_len) {
-			ssize_t n = read(v->tap_fd, v->rx_buf, VIF_RX_BUF_SIZE);
+		if (!q->rx_len) {
+			ssize_t n = read(q->tap_fd, q->rx_buf, VIF_RX_BUF_SIZE);
 
 			if (n <= 0)
 				break;
-			v->rx_len = (size_t)n;
+			q->rx_len = (size_t)n;
 		}
 		flags = 0;
-		ret = net_ring_rx(v->ring, v->rx_buf, v->rx_len, &flags);
+		ret = net_ring_rx(q->ring, q->rx_buf, q->rx_len, &flags);
 		notify |= flags & NET_RING_NOTIFY;
 		if (ret == -EAGAIN)
 			break;
-		v->rx_len = 0;
+		q->rx_len = 0;
 		if (ret == -EIO)
 			break;
 	}
 	if (notify)
-		v->vb->g.notify(v->vb->g.opaque, v->rx_port);
+		v->vb->g.notify(v->vb->g.opaque, q->rx_port);
 	if (ret == -EIO) {
 		vif_broken(v);
-		vif_tap_poll(v, false);
+		vif_tap_poll(q, false);
 		return;
 	}
-	vif_tap_poll(v, v->rx_len == 0);
+	vif_tap_poll(q, q->rx_len == 0);
 }
 
 static void vif_on_tap(int fd, void *arg)
@@ -392,35 +419,41 @@ static void vif_drain_eventfd(int fd)
 /* The tx channel (the only one when not split): both directions. */
 static void vif_on_tx_event(int fd, void *arg)
 {
-	struct vif_dev *v = arg;
+	struct vif_queue *q = arg;
 
 	vif_drain_eventfd(fd);
-	vif_tx(v);
-	if (v->rx_fd < 0 && v->rx_len)
-		vif_rx(v);
+	vif_tx(q);
+	if (q->rx_fd < 0 && q->rx_len)
+		vif_rx(q);
 }
 
 static void vif_on_rx_event(int fd, void *arg)
 {
+	struct vif_queue *q = arg;
+
+	vif_drain_eventfd(fd);
+	if (q->rx_len)
+		vif_rx(q);
+}
+
+/* The credit is the vif's, shared by its queues: each gets its turn. */
+static void vif_on_timer(int fd, void *arg)
+{
 	struct vif_dev *v = arg;
 
 	vif_drain_eventfd(fd);
-	if (v->rx_len)
-		vif_rx(v);
-}
-
-static void vif_on_timer(int fd, void *arg)
-{
-	vif_drain_eventfd(fd);
-	vif_tx(arg);
+	for (unsigned i = 0; i < v->nr_queues; i++)
+		vif_tx(&v->q[i]);
 }
 
 /* ---- connection --------------------------------------------------- */
 
-static int vif_read_u32(struct vif_dev *v, const char *key, uint32_t *out)
+/* dir/key as an unsigned 32-bit number; -ENOENT when absent or not one. */
+static int vif_read_u32(struct vif_dev *v, const char *dir, const char *key,
+			uint32_t *out)
 {
 	unsigned long long n =
-	    xenbus_read_ull(v->vb->xb, ~0ull, "%s/%s", v->fe, key);
+	    xenbus_read_ull(v->vb->xb, ~0ull, "%s/%s", dir, key);
 
 	if (n > UINT32_MAX)
 		return -ENOENT;
@@ -428,9 +461,10 @@ static int vif_read_u32(struct vif_dev *v, const char *key, uint32_t *out)
 	return 0;
 }
 
-static int vif_bind(struct vif_dev *v, uint32_t port, int *fd, bool *bound,
+static int vif_bind(struct vif_queue *q, uint32_t port, int *fd, bool *bound,
 		    loop_cb cb)
 {
+	struct vif_dev *v = q->v;
 	struct vif_backend *vb = v->vb;
 	int ret;
 
@@ -439,12 +473,95 @@ static int vif_bind(struct vif_dev *v, uint32_t port, int *fd, bool *bound,
 		return -errno;
 	ret = vb->g.bind_evtchn(vb->g.opaque, port, *fd);
 	if (ret) {
-		log_warnx("domain %u vif %u: cannot bind event channel %u: %s",
-			  vb->g.domid, v->devid, port, strerror(-ret));
+		log_warnx(
+		    "domain %u vif %u queue %u: cannot bind event channel "
+		    "%u: %s",
+		    vb->g.domid, v->devid, q->idx, port, strerror(-ret));
 		return ret;
 	}
 	*bound = true;
-	return loop_add(*fd, cb, v);
+	return loop_add(*fd, cb, q);
+}
+
+/* The frontend's keys of queue q: in its directory itself for one queue,
+ * in queue-<n>/ for several (netif.h's multi-queue rule).  Ring refs,
+ * event-channel or event-channel-tx + -rx (feature-split-event-channels).
+ * *split says which. */
+static int vif_queue_keys(struct vif_dev *v, struct vif_queue *q, unsigned nr,
+			  bool *split)
+{
+	struct vif_backend *vb = v->vb;
+	char dir[160];
+
+	if (nr == 1)
+		snprintf(dir, sizeof(dir), "%s", v->fe);
+	else
+		snprintf(dir, sizeof(dir), "%s/queue-%u", v->fe, q->idx);
+	if (vif_read_u32(v, dir, "tx-ring-ref", &q->tx_ref) ||
+	    vif_read_u32(v, dir, "rx-ring-ref", &q->rx_ref)) {
+		log_warnx("domain %u vif %u queue %u: no valid "
+			  "tx-ring-ref/rx-ring-ref in %s",
+			  vb->g.domid, v->devid, q->idx, dir);
+		return -EINVAL;
+	}
+	*split = !vif_read_u32(v, dir, "event-channel-tx", &q->tx_port);
+	if (*split ? vif_read_u32(v, dir, "event-channel-rx", &q->rx_port)
+		   : vif_read_u32(v, dir, "event-channel", &q->tx_port)) {
+		log_warnx("domain %u vif %u queue %u: no valid event channel "
+			  "in %s",
+			  vb->g.domid, v->devid, q->idx, dir);
+		return -EINVAL;
+	}
+	if (!*split)
+		q->rx_port = q->tx_port;
+	return 0;
+}
+
+/* Maps queue q's rings, makes its net_ring from cfg (the queue's own
+ * fields filled here), opens its TAP queue and binds its channel(s). */
+static int vif_queue_connect(struct vif_dev *v, struct vif_queue *q,
+			     struct net_ring_config *cfg, bool split)
+{
+	struct vif_backend *vb = v->vb;
+	int err = 0, ret;
+
+	q->tx_sring = vb->g.map_ring(vb->g.opaque, &q->tx_ref, 1, &err);
+	if (q->tx_sring)
+		q->rx_sring = vb->g.map_ring(vb->g.opaque, &q->rx_ref, 1, &err);
+	if (!q->tx_sring || !q->rx_sring) {
+		log_warnx("domain %u vif %u queue %u: cannot map rings (grants "
+			  "%u, %u): %s",
+			  vb->g.domid, v->devid, q->idx, q->tx_ref, q->rx_ref,
+			  strerror(err ? -err : EINVAL));
+		return err ? err : -EINVAL;
+	}
+	if (q->tap_fd < 0) {
+		ret = vif_tap_open(v, q);
+		if (ret) {
+			log_warnx("domain %u vif %u queue %u: cannot attach a "
+				  "queue to TAP %s: %s",
+				  vb->g.domid, v->devid, q->idx, v->ifname,
+				  strerror(-ret));
+			return ret;
+		}
+	}
+	if (!q->rx_buf) {
+		q->rx_buf = malloc(VIF_RX_BUF_SIZE);
+		if (!q->rx_buf)
+			return -ENOMEM;
+	}
+	cfg->tx_sring = q->tx_sring;
+	cfg->rx_sring = q->rx_sring;
+	cfg->queue = q->idx;
+	cfg->host_opaque = q;
+	ret = net_ring_create(cfg, &q->ring);
+	if (ret)
+		return ret;
+	ret = vif_bind(q, q->tx_port, &q->tx_fd, &q->tx_bound, vif_on_tx_event);
+	if (!ret && split)
+		ret = vif_bind(q, q->rx_port, &q->rx_fd, &q->rx_bound,
+			       vif_on_rx_event);
+	return ret;
 }
 
 /* The frontend is Connected: map its rings and say Connected. */
@@ -453,9 +570,10 @@ static int vif_connect(struct vif_dev *v)
 	struct vif_backend *vb = v->vb;
 	struct xenbus *xb = vb->xb;
 	struct net_ring_config cfg = {0};
+	unsigned long long nq;
 	char *rate;
-	int err = 0, ret;
-	bool split;
+	int ret;
+	bool split = false, qsplit;
 
 #define FE_FLAG(k, def) (xenbus_read_ull(xb, def, "%s/" k, v->fe) == 1)
 	if (!FE_FLAG("request-rx-copy", 0)) {
@@ -464,39 +582,23 @@ static int vif_connect(struct vif_dev *v)
 			  vb->g.domid, v->devid);
 		return -EPROTONOSUPPORT;
 	}
-	if (xenbus_read_ull(xb, 1, "%s/multi-queue-num-queues", v->fe) != 1) {
-		log_warnx("domain %u vif %u: multi-queue-num-queues refused "
-			  "(one queue offered)",
-			  vb->g.domid, v->devid);
+	nq = xenbus_read_ull(xb, 1, "%s/multi-queue-num-queues", v->fe);
+	if (nq < 1 || nq > v->max_queues) {
+		log_warnx("domain %u vif %u: multi-queue-num-queues %llu "
+			  "refused (1 to %u offered)",
+			  vb->g.domid, v->devid, nq, v->max_queues);
 		return -EINVAL;
 	}
-	if (vif_read_u32(v, "tx-ring-ref", &v->tx_ref) ||
-	    vif_read_u32(v, "rx-ring-ref", &v->rx_ref)) {
-		log_warnx("domain %u vif %u: no valid tx-ring-ref/rx-ring-ref",
-			  vb->g.domid, v->devid);
-		return -EINVAL;
+	for (unsigned i = 0; i < nq; i++) {
+		if (vif_queue_keys(v, &v->q[i], (unsigned)nq, &qsplit))
+			return -EINVAL;
+		split |= qsplit;
 	}
-	split = !vif_read_u32(v, "event-channel-tx", &v->tx_port);
-	if (split ? vif_read_u32(v, "event-channel-rx", &v->rx_port)
-		  : vif_read_u32(v, "event-channel", &v->tx_port)) {
-		log_warnx("domain %u vif %u: no valid event channel",
-			  vb->g.domid, v->devid);
-		return -EINVAL;
-	}
-	if (!split)
-		v->rx_port = v->tx_port;
 	cfg.rx_sg = FE_FLAG("feature-sg", 0);
 	cfg.rx_gso_tcpv4 = FE_FLAG("feature-gso-tcpv4", 0);
 	cfg.rx_gso_tcpv6 = FE_FLAG("feature-gso-tcpv6", 0);
 	cfg.rx_no_csum = FE_FLAG("feature-no-csum-offload", 0);
 #undef FE_FLAG
-
-	v->tx_sring = vb->g.map_ring(vb->g.opaque, &v->tx_ref, 1, &err);
-	if (!v->tx_sring)
-		goto map_failed;
-	v->rx_sring = vb->g.map_ring(vb->g.opaque, &v->rx_ref, 1, &err);
-	if (!v->rx_sring)
-		goto map_failed;
 
 	v->has_credit = false;
 	rate = xenbus_read(xb, XBT_NULL, "%s/rate", v->be);
@@ -511,8 +613,6 @@ static int vif_connect(struct vif_dev *v)
 				  vb->g.domid, v->devid, rate);
 		free(rate);
 	}
-	cfg.tx_sring = v->tx_sring;
-	cfg.rx_sring = v->rx_sring;
 	cfg.domid = vb->g.domid;
 	cfg.devid = v->devid;
 	cfg.credit = v->has_credit ? &v->credit : NULL;
@@ -521,21 +621,18 @@ static int vif_connect(struct vif_dev *v)
 	cfg.grant = &vif_grant_ops;
 	cfg.grant_opaque = vb;
 	cfg.host = &vif_host_ops;
-	cfg.host_opaque = v;
-	ret = net_ring_create(&cfg, &v->ring);
-	if (ret)
-		goto fail;
+	v->nr_queues = (unsigned)nq;
+	for (unsigned i = 0; i < nq; i++) {
+		ret = vif_queue_connect(v, &v->q[i], &cfg,
+					v->q[i].tx_port != v->q[i].rx_port);
+		if (ret)
+			goto fail;
+	}
 	ret = vif_tap_offload(v, cfg.rx_sg, cfg.rx_gso_tcpv4, cfg.rx_gso_tcpv6,
 			      cfg.rx_no_csum);
 	if (ret)
 		log_warnx("domain %u vif %u: TUNSETOFFLOAD: %s", vb->g.domid,
 			  v->devid, strerror(-ret));
-	ret = vif_bind(v, v->tx_port, &v->tx_fd, &v->tx_bound, vif_on_tx_event);
-	if (!ret && split)
-		ret = vif_bind(v, v->rx_port, &v->rx_fd, &v->rx_bound,
-			       vif_on_rx_event);
-	if (ret)
-		goto fail;
 	if (v->has_credit) {
 		v->timer_fd =
 		    timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -546,24 +643,22 @@ static int vif_connect(struct vif_dev *v)
 		}
 	}
 	v->broken = false;
-	vif_tap_poll(v, true);
+	for (unsigned i = 0; i < nq; i++)
+		vif_tap_poll(&v->q[i], true);
 	xenbus_switch_state(xb, v->be, XenbusStateConnected);
 	v->state = XenbusStateConnected;
-	log_info("domain %u vif %u: connected (%s%s%s%s%s, %s event channel%s)",
+	log_info("domain %u vif %u: connected (%s%s%s%s%s, %llu queue%s, %s "
+		 "event channel%s)",
 		 vb->g.domid, v->devid, v->ifname, cfg.rx_sg ? ", sg" : "",
 		 cfg.rx_gso_tcpv4 ? ", gso-tcpv4" : "",
 		 cfg.rx_gso_tcpv6 ? ", gso-tcpv6" : "",
-		 cfg.rx_no_csum ? ", no-csum" : "", split ? "split" : "one",
-		 split ? "s" : "");
+		 cfg.rx_no_csum ? ", no-csum" : "", nq, nq == 1 ? "" : "s",
+		 split ? "split" : "one", split ? "s" : "");
 	/* Whatever the frontend queued before we listened. */
-	vif_tx(v);
+	for (unsigned i = 0; i < nq; i++)
+		vif_tx(&v->q[i]);
 	return 0;
 
-map_failed:
-	log_warnx("domain %u vif %u: cannot map rings (grants %u, %u): %s",
-		  vb->g.domid, v->devid, v->tx_ref, v->rx_ref,
-		  strerror(err ? -err : EINVAL));
-	ret = err ? err : -EINVAL;
 fail:
 	vif_disconnect(v);
 	return ret;
@@ -589,41 +684,72 @@ static void vif_stats_add(struct vif_stats *to, const struct net_ring_stats *st)
 	to->rx_bytes += st->rx_bytes;
 }
 
+/* Releases one queue's rings (their grants) and channels; its TAP queue
+ * is detached, except queue 0's, which holds the interface. */
+static void vif_queue_disconnect(struct vif_dev *v, struct vif_queue *q,
+				 struct net_ring_stats *sum)
+{
+	struct vif_backend *vb = v->vb;
+
+	vif_tap_poll(q, false);
+	vif_unbind(v, q->tx_port, &q->tx_fd, &q->tx_bound);
+	vif_unbind(v, q->rx_port, &q->rx_fd, &q->rx_bound);
+	if (q->ring) {
+		struct net_ring_stats st;
+
+		net_ring_get_stats(q->ring, &st);
+		sum->tx_packets += st.tx_packets;
+		sum->tx_bytes += st.tx_bytes;
+		sum->tx_dropped += st.tx_dropped;
+		sum->rx_packets += st.rx_packets;
+		sum->rx_bytes += st.rx_bytes;
+		sum->rx_dropped += st.rx_dropped;
+	}
+	net_ring_destroy(q->ring);
+	q->ring = NULL;
+	if (q->tx_sring)
+		vb->g.unmap_ring(vb->g.opaque, q->tx_sring, &q->tx_ref, 1);
+	if (q->rx_sring)
+		vb->g.unmap_ring(vb->g.opaque, q->rx_sring, &q->rx_ref, 1);
+	q->tx_sring = q->rx_sring = NULL;
+	q->rx_len = 0;
+	if (q->idx > 0) {
+		if (q->tap_fd >= 0)
+			close(q->tap_fd);
+		q->tap_fd = -1;
+		free(q->rx_buf);
+		q->rx_buf = NULL;
+	}
+}
+
 /* Releases the rings (their grants) and the event channels; the TAP stays
  * (for a frontend that comes back) but is not read meanwhile. */
 static void vif_disconnect(struct vif_dev *v)
 {
 	struct vif_backend *vb = v->vb;
+	struct net_ring_stats sum;
+	bool had = false;
 
-	vif_tap_poll(v, false);
-	vif_unbind(v, v->tx_port, &v->tx_fd, &v->tx_bound);
-	vif_unbind(v, v->rx_port, &v->rx_fd, &v->rx_bound);
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0; i < VIF_MAX_QUEUES; i++) {
+		had |= v->q[i].ring != NULL;
+		vif_queue_disconnect(v, &v->q[i], &sum);
+	}
 	if (v->timer_fd >= 0) {
 		loop_del(v->timer_fd);
 		close(v->timer_fd);
 		v->timer_fd = -1;
 	}
-	if (v->ring) {
-		struct net_ring_stats st;
-
-		net_ring_get_stats(v->ring, &st);
+	if (had)
 		log_info("domain %u vif %u: disconnected (tx %llu packets, "
 			 "%llu dropped; rx %llu packets, %llu dropped)",
 			 vb->g.domid, v->devid,
-			 (unsigned long long)st.tx_packets,
-			 (unsigned long long)st.tx_dropped,
-			 (unsigned long long)st.rx_packets,
-			 (unsigned long long)st.rx_dropped);
-		vif_stats_add(&v->done, &st);
-	}
-	net_ring_destroy(v->ring);
-	v->ring = NULL;
-	if (v->tx_sring)
-		vb->g.unmap_ring(vb->g.opaque, v->tx_sring, &v->tx_ref, 1);
-	if (v->rx_sring)
-		vb->g.unmap_ring(vb->g.opaque, v->rx_sring, &v->rx_ref, 1);
-	v->tx_sring = v->rx_sring = NULL;
-	v->rx_len = 0;
+			 (unsigned long long)sum.tx_packets,
+			 (unsigned long long)sum.tx_dropped,
+			 (unsigned long long)sum.rx_packets,
+			 (unsigned long long)sum.rx_dropped);
+	vif_stats_add(&v->done, &sum);
+	v->nr_queues = 0;
 	v->broken = false;
 }
 
@@ -641,7 +767,9 @@ static void vif_write_features(struct vif_dev *v)
 	xenbus_printf(xb, XBT_NULL, KEY("feature-gso-tcpv4"), "1");
 	xenbus_printf(xb, XBT_NULL, KEY("feature-gso-tcpv6"), "1");
 	xenbus_printf(xb, XBT_NULL, KEY("feature-ipv6-csum-offload"), "1");
-	xenbus_printf(xb, XBT_NULL, KEY("multi-queue-max-queues"), "1");
+	xenbus_printf(xb, XBT_NULL, KEY("feature-split-event-channels"), "1");
+	xenbus_printf(xb, XBT_NULL, KEY("multi-queue-max-queues"), "%u",
+		      v->max_queues);
 #undef KEY
 }
 
@@ -654,15 +782,15 @@ static void vif_dev_free(struct vif_dev *v)
 		xenbus_unwatch(v->vb->xb, v->fe_watch);
 	if (v->script_online)
 		vif_run_script(v, "offline");
-	if (v->tap_fd >= 0)
-		close(v->tap_fd);
+	if (v->q[0].tap_fd >= 0)
+		close(v->q[0].tap_fd);
 	for (pp = &v->vb->devs; *pp; pp = &(*pp)->next)
 		if (*pp == v) {
 			*pp = v->next;
 			break;
 		}
 	free(v->tx_buf);
-	free(v->rx_buf);
+	free(v->q[0].rx_buf);
 	free(v);
 }
 
@@ -685,7 +813,7 @@ static void vif_frontend_changed(struct xenbus *xb, const char *path, void *arg)
 		break;
 	case XenbusStateInitialised:
 	case XenbusStateConnected:
-		if (v->state != XenbusStateInitWait || v->ring)
+		if (v->state != XenbusStateInitWait || v->nr_queues)
 			break;
 		if (vif_connect(v)) {
 			xenbus_switch_state(xb, v->be, XenbusStateClosing);
@@ -723,7 +851,15 @@ static int vif_dev_open(struct vif_backend *vb, uint32_t devid)
 	v->vb = vb;
 	v->devid = devid;
 	v->fe_watch = -1;
-	v->tap_fd = v->tx_fd = v->rx_fd = v->timer_fd = -1;
+	v->timer_fd = -1;
+	for (unsigned i = 0; i < VIF_MAX_QUEUES; i++) {
+		v->q[i].v = v;
+		v->q[i].idx = i;
+		v->q[i].tap_fd = v->q[i].tx_fd = v->q[i].rx_fd = -1;
+	}
+	v->max_queues = vb->g.nr_vcpus < 1		  ? 1
+			: vb->g.nr_vcpus > VIF_MAX_QUEUES ? VIF_MAX_QUEUES
+							  : vb->g.nr_vcpus;
 	snprintf(v->be, sizeof(v->be), "%s/%u", vb->dir, devid);
 	snprintf(v->fe, sizeof(v->fe), "/local/domain/%u/device/vif/%u",
 		 vb->g.domid, devid);
@@ -751,12 +887,12 @@ static int vif_dev_open(struct vif_backend *vb, uint32_t devid)
 			v->script[0] = '\0';
 	}
 	v->tx_buf = malloc(NET_RING_TX_BUF_SIZE);
-	v->rx_buf = malloc(VIF_RX_BUF_SIZE);
-	if (!v->tx_buf || !v->rx_buf) {
+	v->q[0].rx_buf = malloc(VIF_RX_BUF_SIZE);
+	if (!v->tx_buf || !v->q[0].rx_buf) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = vif_tap_open(v);
+	ret = vif_tap_open(v, &v->q[0]);
 	if (ret) {
 		log_warnx("domain %u vif %u: cannot open TAP %s: %s",
 			  vb->g.domid, devid, v->ifname, strerror(-ret));
@@ -791,10 +927,10 @@ static int vif_dev_open(struct vif_backend *vb, uint32_t devid)
 	ret = 0;
 out:
 	if (v) {
-		if (v->tap_fd >= 0)
-			close(v->tap_fd);
+		if (v->q[0].tap_fd >= 0)
+			close(v->q[0].tap_fd);
 		free(v->tx_buf);
-		free(v->rx_buf);
+		free(v->q[0].rx_buf);
 		free(v);
 	}
 	free(fe);
@@ -909,10 +1045,12 @@ unsigned vif_backend_stats(const struct vif_backend *vb, struct vif_stats *out,
 	     v = v->next, n++) {
 		out[n] = v->done;
 		out[n].devid = v->devid;
-		if (v->ring) {
+		for (unsigned i = 0; i < VIF_MAX_QUEUES; i++) {
 			struct net_ring_stats st;
 
-			net_ring_get_stats(v->ring, &st);
+			if (!v->q[i].ring)
+				continue;
+			net_ring_get_stats(v->q[i].ring, &st);
 			vif_stats_add(&out[n], &st);
 		}
 	}

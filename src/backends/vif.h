@@ -7,23 +7,30 @@
  *
  *   backend                            frontend (xen-netfront)
  *   opens TAP vif<domid>.<devid> (or
- *   the "vifname" key), runs the
- *   hot-plug script (online), writes
- *   the feature keys, state InitWait ->
- *                                    <- tx-ring-ref, rx-ring-ref,
+ *   the "vifname" key, multi-queue),
+ *   runs the hot-plug script (online),
+ *   writes the feature keys (split
+ *   event channels, queues: one per
+ *   vCPU, at most 4), InitWait       ->
+ *                                    <- multi-queue-num-queues (if > 1),
+ *                                       per queue (queue-<n>/ if > 1)
+ *                                       tx-ring-ref, rx-ring-ref,
  *                                       event-channel (or -tx/-rx),
  *                                       request-rx-copy, feature-*,
  *                                       state Connected
- *   maps both rings, binds the
- *   channel(s), sets the TAP's
+ *   maps each queue's rings, attaches
+ *   a TAP queue per netif queue, binds
+ *   the channel(s), sets the TAP's
  *   offloads to what the frontend
  *   takes, state Connected           ->
  *
- * Data path, on the domain's event loop: a tx event runs net_ring_tx,
- * whose deliver() writes each packet to the TAP; a readable TAP runs
- * net_ring_rx, and when the guest has no buffer posted the packet is kept
- * and the TAP left unread until the guest's rx event says it posted some.
- * The backend's "rate" key ("bytes,usec", libxl's) feeds net_credit.
+ * Data path, on the domain's event loop, per queue: a tx event runs the
+ * queue's net_ring_tx, whose deliver() writes each packet to the queue's
+ * TAP fd; a readable TAP fd runs its queue's net_ring_rx, and when the
+ * guest has no buffer posted there the packet is kept and that fd left
+ * unread until the queue's rx event says it posted some.  The backend's
+ * "rate" key ("bytes,usec", libxl's) feeds one net_credit shared by the
+ * queues.
  *
  * Detach follows vbd.c (online = 0 and Closing from the toolstack); the
  * hot-plug script runs with "offline" when the device goes.  A frontend

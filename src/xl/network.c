@@ -4,7 +4,6 @@
  * domain process's backend (src/backends/vif.c) watches them, opens the
  * TAP, runs the hot-plug script and serves the frontend. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,88 +12,22 @@
 #include <xen/io/xenbus.h>
 
 #include "xl/devnodes.h"
+#include "xl/hotplug.h"
 #include "xl/kxl.h"
 #include "xl/vifspec.h"
 
-#define NET_WAIT_S 15
 #define NET_MAX_VIFS 64
 
-static char *nx_readf(struct xs_handle *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static char *nx_readf(struct xs_handle *h, const char *fmt, ...)
-{
-	char path[256];
-	unsigned len;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	return xs_read(h, XBT_NULL, path, &len);
-}
-
-static int nx_readf_int(struct xs_handle *h, int def, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int nx_readf_int(struct xs_handle *h, int def, const char *fmt, ...)
-{
-	char path[256], *v;
-	unsigned len;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	v = xs_read(h, XBT_NULL, path, &len);
-	n = v ? atoi(v) : def;
-	free(v);
-	return n;
-}
-
-struct nw_txn {
-	struct xs_handle *h;
-	xs_transaction_t t;
+struct vif_fill {
+	uint32_t domid;
+	const struct vifspec *v;
 };
 
-static int nw_write(void *arg, const char *path, const char *value)
+static int fill_vif(const struct devnodes_writer *w, void *arg)
 {
-	struct nw_txn *w = arg;
+	struct vif_fill *f = arg;
 
-	return xs_write(w->h, w->t, path, value, strlen(value)) ? 0 : -EIO;
-}
-
-static int nw_perms(void *arg, const char *path, uint32_t owner,
-		    uint32_t reader)
-{
-	struct nw_txn *w = arg;
-	struct xs_permissions p[2] = {{.id = owner, .perms = XS_PERM_NONE},
-				      {.id = reader, .perms = XS_PERM_READ}};
-
-	return xs_set_permissions(w->h, w->t, path, p, 2) ? 0 : -EIO;
-}
-
-/* Waits until the backend's state is one of want (a bitmask of 1 << state)
- * or the directory goes; returns the last state seen, 0 when gone. */
-static int nx_wait_state(struct xs_handle *h, const char *dir, unsigned want,
-			 int seconds)
-{
-	int s = 0;
-
-	for (int i = 0; i < seconds * 10; i++) {
-		s = nx_readf_int(h, 0, "%s/state", dir);
-		if (!s || (want & (1u << s)))
-			break;
-		usleep(100000);
-	}
-	return s;
-}
-
-static int nx_find_dom(const char *arg, struct kxl_dom *d)
-{
-	if (reg_find(arg, d) == 0)
-		return 0;
-	fprintf(stderr, "kxl: domain '%s' does not exist\n", arg);
-	return -ENOENT;
+	return devnodes_vif_add(w, f->domid, f->v);
 }
 
 /* The vifs domid has now (devid and MAC, what vifspec_domain needs to
@@ -109,7 +42,7 @@ static size_t existing_vifs(struct xs_handle *h, uint32_t domid,
 	snprintf(dir, sizeof(dir), "/local/domain/0/backend/vif/%u", domid);
 	devs = xs_directory(h, XBT_NULL, dir, &n);
 	for (unsigned i = 0; i < n && k < max; i++) {
-		char *mac = nx_readf(h, "%s/%s/mac", dir, devs[i]);
+		char *mac = kxl_readf(h, "%s/%s/mac", dir, devs[i]);
 		struct vifspec *v = &out[k];
 
 		memset(v, 0, sizeof(*v));
@@ -135,10 +68,9 @@ int main_network_attach(int argc, char **argv)
 	struct vifspec *vifs = NULL, *v;
 	struct xs_handle *h = NULL;
 	struct kxl_dom dom;
-	struct devnodes_writer w = {nw_write, nw_perms, NULL};
 	char spec[2048] = "", err[512], be[96], fe[96], mac[18], *hp;
 	const char *script, *bridge;
-	int ret = EXIT_FAILURE, s;
+	int ret = EXIT_FAILURE;
 	size_t n;
 
 	if (argc < 2) {
@@ -146,7 +78,7 @@ int main_network_attach(int argc, char **argv)
 				"[vif-spec-component(s)]...\n");
 		return EXIT_FAILURE;
 	}
-	if (nx_find_dom(argv[1], &dom))
+	if (kxl_find_dom(argv[1], &dom))
 		return EXIT_FAILURE;
 	/* xl joins the components with commas. */
 	for (int i = 2; i < argc; i++) {
@@ -185,45 +117,23 @@ int main_network_attach(int argc, char **argv)
 	}
 	devnodes_vif_paths(dom.domid, (uint32_t)v->devid, be, sizeof(be), fe,
 			   sizeof(fe));
-	if ((hp = nx_readf(h, "%s/state", be))) {
+	if ((hp = kxl_readf(h, "%s/state", be))) {
 		free(hp);
 		fprintf(stderr, "kxl: domain %u already has vif %lld\n",
 			dom.domid, (long long)v->devid);
 		goto out;
 	}
-	/* One transaction, as libxl: the backend acts on the first key it
-	 * sees, so every key must appear at once. */
-	for (int tries = 0;; tries++) {
-		struct nw_txn wt = {h, xs_transaction_start(h)};
-		int werr;
+	{
+		struct vif_fill f = {dom.domid, v};
+		char what[64];
 
-		w.arg = &wt;
-		werr = wt.t ? devnodes_vif_add(&w, dom.domid, v) : -EIO;
-		if (wt.t && xs_transaction_end(h, wt.t, werr != 0) && !werr)
-			break;
-		if (!werr && errno == EAGAIN && tries < 10)
-			continue;
-		fprintf(stderr, "kxl: writing the device to xenstore failed\n");
-		goto out;
+		vifspec_format_mac(v->mac, mac);
+		snprintf(what, sizeof(what), "vif %lld (%s)",
+			 (long long)v->devid, mac);
+		if (kxl_dev_write(h, fill_vif, &f) == 0 &&
+		    kxl_dev_wait_attached(h, dom.domid, be, fe, what) == 0)
+			ret = EXIT_SUCCESS;
 	}
-	/* The backend opens the TAP, runs the script, waits for the
-	 * frontend. */
-	s = nx_wait_state(h, be, 1u << XenbusStateInitWait |
-					 1u << XenbusStateConnected |
-					 1u << XenbusStateClosed,
-			  NET_WAIT_S);
-	if (s == XenbusStateInitWait || s == XenbusStateConnected) {
-		ret = EXIT_SUCCESS;
-		goto out;
-	}
-	vifspec_format_mac(v->mac, mac);
-	hp = nx_readf(h, "%s/hotplug-error", be);
-	fprintf(stderr, "kxl: domain %u did not take vif %lld (%s): %s\n",
-		dom.domid, (long long)v->devid, mac,
-		hp ? hp : "no answer from its backend");
-	free(hp);
-	xs_rm(h, XBT_NULL, be);
-	xs_rm(h, XBT_NULL, fe);
 out:
 	if (h)
 		xs_close(h);
@@ -267,10 +177,10 @@ int main_network_detach(int argc, char **argv)
 {
 	struct xs_handle *h;
 	struct kxl_dom dom;
-	char be[96], fe[96], path[160];
+	char be[96], fe[96], what[64];
 	bool force = false;
 	uint32_t devid;
-	int s, ret = EXIT_FAILURE;
+	int ret = EXIT_FAILURE;
 	int a = 1;
 
 	if (argc > 1 && !strcmp(argv[1], "-f")) {
@@ -282,7 +192,7 @@ int main_network_detach(int argc, char **argv)
 			"usage: kxl network-detach [-f] <Domain> <DevId|mac>\n");
 		return EXIT_FAILURE;
 	}
-	if (nx_find_dom(argv[a], &dom))
+	if (kxl_find_dom(argv[a], &dom))
 		return EXIT_FAILURE;
 	h = kxl_xs_open();
 	if (!h)
@@ -290,34 +200,9 @@ int main_network_detach(int argc, char **argv)
 	if (find_devid(h, dom.domid, argv[a + 1], &devid))
 		goto out;
 	devnodes_vif_paths(dom.domid, devid, be, sizeof(be), fe, sizeof(fe));
-	if (!nx_readf_int(h, 0, "%s/state", be)) {
-		fprintf(stderr, "kxl: domain %u has no vif %s\n", dom.domid,
-			argv[a + 1]);
-		goto out;
-	}
-	/* As libxl: offline, Closing; the frontend closes, the backend says
-	 * Closed; then the directories go (and the backend its TAP). */
-	for (int tries = 0; tries < 5; tries++) {
-		xs_transaction_t t = xs_transaction_start(h);
-
-		snprintf(path, sizeof(path), "%s/online", be);
-		xs_write(h, t, path, "0", 1);
-		snprintf(path, sizeof(path), "%s/state", be);
-		xs_write(h, t, path, "5", 1);
-		if (xs_transaction_end(h, t, false) || errno != EAGAIN)
-			break;
-	}
-	s = nx_wait_state(h, be, 1u << XenbusStateClosed, NET_WAIT_S);
-	if (s && s != XenbusStateClosed && !force) {
-		fprintf(stderr,
-			"kxl: domain %u did not release vif %s within %d s; "
-			"use -f to remove it anyway\n",
-			dom.domid, argv[a + 1], NET_WAIT_S);
-		goto out;
-	}
-	xs_rm(h, XBT_NULL, be);
-	xs_rm(h, XBT_NULL, fe);
-	ret = EXIT_SUCCESS;
+	snprintf(what, sizeof(what), "vif %s", argv[a + 1]);
+	if (kxl_dev_detach(h, dom.domid, be, fe, force, what) == 0)
+		ret = EXIT_SUCCESS;
 out:
 	xs_close(h);
 	return ret;
@@ -345,7 +230,7 @@ int main_network_list(int argc, char **argv)
 		char **devs;
 		unsigned n = 0;
 
-		if (nx_find_dom(argv[i], &dom)) {
+		if (kxl_find_dom(argv[i], &dom)) {
 			ret = EXIT_FAILURE;
 			continue;
 		}
@@ -353,19 +238,19 @@ int main_network_list(int argc, char **argv)
 			 dom.domid);
 		devs = xs_directory(h, XBT_NULL, fdir, &n);
 		for (unsigned j = 0; j < n; j++) {
-			char *bep = nx_readf(h, "%s/%s/backend", fdir, devs[j]);
-			char *mac = nx_readf(h, "%s/%s/mac", fdir, devs[j]);
-			int state = nx_readf_int(h, -1, "%s/%s/state", fdir,
+			char *bep = kxl_readf(h, "%s/%s/backend", fdir, devs[j]);
+			char *mac = kxl_readf(h, "%s/%s/mac", fdir, devs[j]);
+			int state = kxl_readf_int(h, -1, "%s/%s/state", fdir,
 						 devs[j]);
-			int evt = nx_readf_int(h, -1, "%s/%s/event-channel",
+			int evt = kxl_readf_int(h, -1, "%s/%s/event-channel",
 					       fdir, devs[j]);
-			int tx = nx_readf_int(h, -1, "%s/%s/tx-ring-ref", fdir,
+			int tx = kxl_readf_int(h, -1, "%s/%s/tx-ring-ref", fdir,
 					      devs[j]);
-			int rx = nx_readf_int(h, -1, "%s/%s/rx-ring-ref", fdir,
+			int rx = kxl_readf_int(h, -1, "%s/%s/rx-ring-ref", fdir,
 					      devs[j]);
 
 			if (evt < 0) /* split event channels */
-				evt = nx_readf_int(h, -1,
+				evt = kxl_readf_int(h, -1,
 						   "%s/%s/event-channel-tx",
 						   fdir, devs[j]);
 			printf("%-3s %-2d %-17s %-6u %-5d %-6d %-5d/%-5d %-30s\n",

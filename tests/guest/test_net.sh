@@ -2,8 +2,8 @@
 # Network devices served by kxen's vif backend to an unmodified
 # xen-netfront over a TAP on a Linux bridge: a guest and the host ping each
 # other over xenbr0 (10.99.0.1/24, made here with scripts/hotplug/
-# network-bridge), two guests ping each other, 100 MiB cross TCP each way
-# with matching checksums, a vif detaches from a running guest, rate=
+# network-bridge), two guests ping each other, a 2-vCPU guest's vif has 2
+# queues, 100 MiB cross TCP each way with matching checksums, a vif detaches from a running guest, rate=
 # holds a guest's sending down, kxl refuses a bridge that does not exist,
 # and the vifs are gone with their domains.
 . "$(dirname "$0")/lib.sh"
@@ -69,6 +69,20 @@ if [ -n "$domid" ] && [ -e "/sys/class/net/$BR/brif/vif$domid.0" ] &&
 	pass "net: vif$domid.0 is on $BR (vif-bridge ran: hotplug-status connected), backend Connected"
 else
 	fail "net: vif on the bridge" "domid=$domid brif=$(ls /sys/class/net/$BR/brif 2>/dev/null | tr '\n' ' ')"
+fi
+# Multi-queue: the 2-vCPU guest's netfront took the 2 queues offered, each
+# with its own rings and split event channels, and the traffic above and
+# below runs over them.
+fe=/local/domain/$domid/device/vif/0
+queues=$(marker "$outa" NET-QUEUES)
+offered=$(xenstore-read "/local/domain/0/backend/vif/$domid/0/multi-queue-max-queues" 2>/dev/null)
+taken=$(xenstore-read "$fe/multi-queue-num-queues" 2>/dev/null)
+if [ "${queues%% cpus*}" = "tx=2 rx=2" ] && [ "$offered" = 2 ] && [ "$taken" = 2 ] &&
+	xenstore-read "$fe/queue-0/event-channel-tx" "$fe/queue-1/tx-ring-ref" \
+		"$fe/queue-1/event-channel-rx" >/dev/null 2>&1; then
+	pass "net: a 2-vCPU guest gets 2 queues (eth0 has 2 tx and 2 rx queues; queue-N keys, split event channels)"
+else
+	fail "net: multi-queue" "guest $queues; offered=$offered taken=$taken keys: $(xenstore-ls "$fe" 2>&1 | grep -E 'queue|event' | tr -d ' ' | tr '\n' ' ')"
 fi
 # The test host may have no ping of its own: busybox's then.
 if command -v ping >/dev/null; then PING=ping; else PING="busybox ping"; fi
@@ -173,13 +187,23 @@ done
 wait_for_line "$outc" '^NET-RX-SHA' 60
 want=$(marker "$outc" NET-TX-SHA)
 t0=${EPOCHREALTIME/./}
-got=$(timeout 120 bash -c "cat </dev/tcp/10.99.0.4/5002" 2>/dev/null | sha256sum | cut -d' ' -f1)
+timeout 120 bash -c "cat </dev/tcp/10.99.0.4/5002" >"$tmp/rate.got" 2>/dev/null &
+catpid=$!
+# What a stalled transfer looked like, for the failure message: the host's TCP state and the
+# TAP's counters after 30 s.
+for _ in $(seq 300); do kill -0 "$catpid" 2>/dev/null || break; sleep 0.1; done
+stall=$(ss -tni dst 10.99.0.4 2>/dev/null | tr -s ' \n' ' ' | cut -c1-300)
+stall+=" tap rx_bytes=$(cat /sys/class/net/vif$domc.0/statistics/rx_bytes 2>/dev/null)"
+stall+=" tx_bytes=$(cat /sys/class/net/vif$domc.0/statistics/tx_bytes 2>/dev/null)"
+wait "$catpid"
+got=$(sha256sum <"$tmp/rate.got" | cut -d' ' -f1)
 ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 if [ "$ratekey" = 50000,50000 ] && [ -n "$want" ] && [ "$got" = "$want" ] &&
 	[ "$ms" -ge 6000 ] && [ "$ms" -lt 60000 ]; then
 	pass "net: rate=1MB/s (backend rate $ratekey) holds 8 MiB guest -> host to $ms ms, data intact"
 else
-	fail "net: rate limit" "rate=$ratekey ms=$ms want=${want:0:12} got=${got:0:12}"
+	fail "net: rate limit" "rate=$ratekey ms=$ms want=${want:0:12} got=${got:0:12}\
+ ($(stat -c %s "$tmp/rate.got") bytes; at 30 s: $stall; guest: $(grep -E '^NET-' "$outc" | tail -3 | tr '\n' '|'))"
 fi
 "$BUILD/bin/kxl" destroy net-c >/dev/null 2>&1
 KX_BG_PID=$pidc wait_bg 30

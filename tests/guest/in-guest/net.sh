@@ -12,6 +12,7 @@ i=0
 while [ ! -d /sys/class/net/eth0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 [ -d /sys/class/net/eth0 ] || { echo "NET-NO-ETH0"; sleep 600; }
 echo "NET-MAC=$(cat /sys/class/net/eth0/address)"
+echo "NET-QUEUES tx=$(ls -d /sys/class/net/eth0/queues/tx-* | wc -l) rx=$(ls -d /sys/class/net/eth0/queues/rx-* | wc -l) cpus=$(grep -c '^processor' /proc/cpuinfo)"
 ip link set lo up
 ip addr add "$addr" dev eth0
 ip link set eth0 up
