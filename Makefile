@@ -10,13 +10,15 @@ objs = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_SRCS := $(wildcard src/common/*.c)
 # The domain process's parts that unit tests link without KVM or vCPUs.
-DOMCORE_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c src/domain/gnttab.c
+DOMCORE_SRCS := $(wildcard src/domain/boot/*.c) src/domain/guest_mem.c src/domain/gnttab.c \
+	src/domain/elfcore.c
 # Backend code that unit tests link: the pure ring protocols (no I/O) and
 # the block storage engines (io_uring, qemu-nbd); linked into kxen-domain
 # through libbackends.
 BECORE_SRCS := $(wildcard src/backends/*_ring.c src/backends/blk_storage*.c)
 DOMAIN_SRCS := $(filter-out $(DOMCORE_SRCS) $(BECORE_SRCS),$(wildcard src/domain/*.c src/backends/*.c))
-XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c src/xl/vifspec.c src/xl/devnodes.c src/xl/dominfo.c)
+XLCFG_SRCS := $(wildcard src/xl/config.c src/xl/diskspec.c src/xl/vifspec.c src/xl/devnodes.c src/xl/dominfo.c \
+	src/xl/toprow.c)
 XL_SRCS := $(filter-out $(XLCFG_SRCS),$(wildcard src/xl/*.c))
 KXEND_SRCS := $(wildcard src/kxend/*.c)
 XS_SRCS := $(wildcard src/xenstore/*.c)
@@ -89,9 +91,10 @@ $(BUILD)/bin/kxen-domain: $(call objs,$(DOMAIN_SRCS)) $(LIBBECORE) $(LIBDOMCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_COMPRESS) -luring -lnbd -lxenstore -lpthread -lutil
 
+# kxl top draws with ncurses (libncurses-dev).
 $(BUILD)/bin/kxl: $(call objs,$(XL_SRCS)) $(LIBXLCFG) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lxenstore -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ -lxenstore -lncurses -lpthread
 
 $(BUILD)/bin/kxend: $(call objs,$(KXEND_SRCS)) $(LIBXS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)

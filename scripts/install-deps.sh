@@ -27,6 +27,8 @@ PACKAGES=(
 	clang-14 libclang-rt-14-dev
 	# libraries
 	libxen-dev libcmocka-dev liblz4-dev libzstd-dev liblzma-dev zlib1g-dev libbz2-dev
+	# kxl top's screen
+	libncurses-dev
 	# block backend: io_uring for raw images and devices, libnbd + qemu-nbd for qcow2
 	liburing-dev libnbd-dev qemu-utils
 	# block benchmark inside guests

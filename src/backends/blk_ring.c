@@ -382,6 +382,13 @@ static void blk_io_done(struct blk_io *io, int err)
 		return;
 	}
 	q->io_pending = false;
+	if (err == 0 && q->io.op == BLK_IO_READ) {
+		r->st.rd_req++;
+		r->st.rd_sect += q->io.nr_sectors;
+	} else if (err == 0 && q->io.op == BLK_IO_WRITE) {
+		r->st.wr_req++;
+		r->st.wr_sect += q->io.nr_sectors;
+	}
 	if (err == 0 && q->flush_after) {
 		/* Write stage of a flush with data done: now the flush. */
 		q->flush_after = false;
@@ -723,8 +730,10 @@ int blk_ring_kick(struct blk_ring *r, unsigned *flags)
 				break;
 			continue;
 		}
-		if (!r->free)
+		if (!r->free) {
+			r->st.oo_req++;
 			break; /* the completion that frees a slot kicks */
+		}
 		if (taken == r->batch) {
 			more = true;
 			break;

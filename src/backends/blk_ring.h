@@ -172,6 +172,11 @@ struct blk_ring_stats {
 	uint64_t requests; /* taken off the ring */
 	uint64_t rsp_okay, rsp_error, rsp_eopnotsupp;
 	uint64_t faults[BLK_FAULT_NR];
+	/* What xentop shows per vbd (Linux blkback's statistics): reads
+	 * and writes the storage completed, their 512-byte sectors, and
+	 * kicks that found requests waiting on the ring with every in-flight
+	 * slot taken ("out of requests", blkback's oo_req). */
+	uint64_t rd_req, wr_req, rd_sect, wr_sect, oo_req;
 	uint64_t grant_maps;	    /* calls to grant->map */
 	uint64_t persistent_hits;   /* segments served from the cache */
 	unsigned persistent_grants; /* cache entries now */

@@ -52,6 +52,7 @@ struct vbd_dev {
 	struct vbd_queue q[VBD_MAX_QUEUES];
 	unsigned nr_queues; /* connected queues, 0 when not connected */
 	bool broken;	    /* the frontend corrupted a ring */
+	struct vbd_stats done; /* rings of earlier connections */
 };
 
 struct vbd_backend {
@@ -233,6 +234,15 @@ static int vbd_queue_up(struct vbd_dev *v, struct vbd_queue *q,
 	return loop_add(q->kick_fd, vbd_on_kick, q);
 }
 
+static void vbd_stats_add(struct vbd_stats *to, const struct blk_ring_stats *st)
+{
+	to->rd_req += st->rd_req;
+	to->wr_req += st->wr_req;
+	to->oo_req += st->oo_req;
+	to->rd_sect += st->rd_sect;
+	to->wr_sect += st->wr_sect;
+}
+
 static void vbd_queue_down(struct vbd_dev *v, struct vbd_queue *q)
 {
 	struct vbd_backend *vb = v->vb;
@@ -242,6 +252,12 @@ static void vbd_queue_down(struct vbd_dev *v, struct vbd_queue *q)
 		if (q->bound)
 			vb->g.unbind_evtchn(vb->g.opaque, q->port, q->kick_fd);
 		close(q->kick_fd);
+	}
+	if (q->ring) {
+		struct blk_ring_stats st;
+
+		blk_ring_get_stats(q->ring, &st);
+		vbd_stats_add(&v->done, &st);
 	}
 	blk_ring_destroy(q->ring);
 	if (q->sring)
@@ -658,6 +674,27 @@ unsigned vbd_backend_count(const struct vbd_backend *vb)
 
 	for (const struct vbd_dev *v = vb ? vb->devs : NULL; v; v = v->next)
 		n++;
+	return n;
+}
+
+unsigned vbd_backend_stats(const struct vbd_backend *vb, struct vbd_stats *out,
+			   unsigned max)
+{
+	unsigned n = 0;
+
+	for (const struct vbd_dev *v = vb ? vb->devs : NULL; v && n < max;
+	     v = v->next, n++) {
+		out[n] = v->done;
+		out[n].devid = v->devid;
+		for (unsigned i = 0; i < v->nr_queues; i++) {
+			struct blk_ring_stats st;
+
+			if (!v->q[i].ring)
+				continue;
+			blk_ring_get_stats(v->q[i].ring, &st);
+			vbd_stats_add(&out[n], &st);
+		}
+	}
 	return n;
 }
 

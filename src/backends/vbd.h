@@ -27,6 +27,8 @@
 #ifndef KXEN_BACKENDS_VBD_H
 #define KXEN_BACKENDS_VBD_H
 
+#include <stdint.h>
+
 #include "backends/backend.h"
 #include "backends/xenbus.h"
 
@@ -38,6 +40,20 @@ int vbd_backend_start(struct xenbus *xb, const struct be_guest *g,
 		      struct vbd_backend **out);
 /* Devices being served (opened, in any state). */
 unsigned vbd_backend_count(const struct vbd_backend *vb);
+/* One device's counters, as xentop shows them (Linux blkback's
+ * statistics): reads and writes completed, their 512-byte sectors, and
+ * the times requests waited on the ring for a free slot (oo_req).  They
+ * count from the device's attach, across frontend reconnections. */
+struct vbd_stats {
+	uint32_t devid;
+	uint64_t rd_req, wr_req, oo_req, rd_sect, wr_sect;
+};
+
+/* Fills out[0..max) with the served devices' counters, in no particular
+ * order; returns how many it filled.  From the backend's thread (the
+ * counters are plain fields of its event loop).  NULL serves none. */
+unsigned vbd_backend_stats(const struct vbd_backend *vb, struct vbd_stats *out,
+			   unsigned max);
 /* Disconnects every device (draining its I/O), closes the storage and
  * stops watching; the xenstore directories are the toolstack's to remove.
  * NULL is a no-op. */

@@ -78,7 +78,8 @@ struct vif_dev {
 	bool broken;
 	struct net_credit credit; /* shared by the queues */
 	bool has_credit;
-	void *tx_buf; /* shared by the queues (one thread) */
+	void *tx_buf;	       /* shared by the queues (one thread) */
+	struct vif_stats done; /* rings of earlier connections */
 };
 
 struct vif_backend {
@@ -675,6 +676,14 @@ static void vif_unbind(struct vif_dev *v, uint32_t port, int *fd, bool *bound)
 	*bound = false;
 }
 
+static void vif_stats_add(struct vif_stats *to, const struct net_ring_stats *st)
+{
+	to->tx_packets += st->tx_packets;
+	to->tx_bytes += st->tx_bytes;
+	to->rx_packets += st->rx_packets;
+	to->rx_bytes += st->rx_bytes;
+}
+
 /* Releases one queue's rings (their grants) and channels; its TAP queue
  * is detached, except queue 0's, which holds the interface. */
 static void vif_queue_disconnect(struct vif_dev *v, struct vif_queue *q,
@@ -690,8 +699,10 @@ static void vif_queue_disconnect(struct vif_dev *v, struct vif_queue *q,
 
 		net_ring_get_stats(q->ring, &st);
 		sum->tx_packets += st.tx_packets;
+		sum->tx_bytes += st.tx_bytes;
 		sum->tx_dropped += st.tx_dropped;
 		sum->rx_packets += st.rx_packets;
+		sum->rx_bytes += st.rx_bytes;
 		sum->rx_dropped += st.rx_dropped;
 	}
 	net_ring_destroy(q->ring);
@@ -737,6 +748,7 @@ static void vif_disconnect(struct vif_dev *v)
 			 (unsigned long long)sum.tx_dropped,
 			 (unsigned long long)sum.rx_packets,
 			 (unsigned long long)sum.rx_dropped);
+	vif_stats_add(&v->done, &sum);
 	v->nr_queues = 0;
 	v->broken = false;
 }
@@ -1022,6 +1034,27 @@ int vif_backend_start(struct xenbus *xb, const struct be_guest *g,
 	}
 	*out = vb;
 	return 0;
+}
+
+unsigned vif_backend_stats(const struct vif_backend *vb, struct vif_stats *out,
+			   unsigned max)
+{
+	unsigned n = 0;
+
+	for (const struct vif_dev *v = vb ? vb->devs : NULL; v && n < max;
+	     v = v->next, n++) {
+		out[n] = v->done;
+		out[n].devid = v->devid;
+		for (unsigned i = 0; i < VIF_MAX_QUEUES; i++) {
+			struct net_ring_stats st;
+
+			if (!v->q[i].ring)
+				continue;
+			net_ring_get_stats(v->q[i].ring, &st);
+			vif_stats_add(&out[n], &st);
+		}
+	}
+	return n;
 }
 
 void vif_backend_stop(struct vif_backend *vb)

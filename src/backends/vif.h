@@ -39,6 +39,8 @@
 #ifndef KXEN_BACKENDS_VIF_H
 #define KXEN_BACKENDS_VIF_H
 
+#include <stdint.h>
+
 #include "backends/backend.h"
 #include "backends/xenbus.h"
 
@@ -48,6 +50,20 @@ struct vif_backend;
  * -errno. */
 int vif_backend_start(struct xenbus *xb, const struct be_guest *g,
 		      struct vif_backend **out);
+/* One device's counters, as xentop shows them, seen from the guest: tx is
+ * what it sent (frames its netfront queued that went to the TAP), rx what
+ * it received (frames copied into its buffers).  They count from the
+ * device's attach, across frontend reconnections. */
+struct vif_stats {
+	uint32_t devid;
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+};
+
+/* Fills out[0..max) with the served devices' counters, in no particular
+ * order; returns how many it filled.  From the backend's thread.  NULL
+ * serves none. */
+unsigned vif_backend_stats(const struct vif_backend *vb, struct vif_stats *out,
+			   unsigned max);
 /* Disconnects every device, runs its script's offline, closes the TAPs
  * and stops watching; the xenstore directories are the toolstack's to
  * remove.  NULL is a no-op. */

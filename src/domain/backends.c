@@ -281,6 +281,15 @@ void backends_stop(struct domain *d)
 	d->backends = NULL;
 }
 
+void backends_stats(struct domain *d, struct vbd_stats *vbd, unsigned *nr_vbd,
+		    struct vif_stats *vif, unsigned *nr_vif)
+{
+	struct backends *b = d->backends;
+
+	*nr_vbd = b ? vbd_backend_stats(b->vbd, vbd, *nr_vbd) : 0;
+	*nr_vif = b ? vif_backend_stats(b->vif, vif, *nr_vif) : 0;
+}
+
 uint64_t backends_poll(struct domain *d, uint64_t now)
 {
 	struct backends *b = d->backends;

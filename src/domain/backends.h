@@ -17,6 +17,13 @@ int backends_start(struct domain *d);
 /* Disconnects every device (their I/O drained) and removes the backend
  * directories. */
 void backends_stop(struct domain *d);
+struct vbd_stats;
+struct vif_stats;
+/* The counters of the disks and vifs served now (kxl top): fills up to
+ * *nr_vbd entries of vbd and *nr_vif of vif and sets both to the counts
+ * filled (0 for a domain without backends).  Main thread. */
+void backends_stats(struct domain *d, struct vbd_stats *vbd, unsigned *nr_vbd,
+		    struct vif_stats *vif, unsigned *nr_vif);
 /* kxend went away: the backends' connection must be made again. */
 void backends_store_lost(struct domain *d);
 /* Reconnects to xenstore when due; next attempt (monotonic ns) or 0. */

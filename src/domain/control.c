@@ -15,17 +15,23 @@
 #include <unistd.h>
 
 #include "backends/console.h"
+#include "backends/vbd.h"
+#include "backends/vif.h"
 #include "common/ctl_wire.h"
 #include "common/log.h"
+#include "domain/backends.h"
 #include "domain/domain.h"
+#include "domain/dumpcore.h"
 #include "domain/loop.h"
 
 #define CTL_MAX_CONNS 8
-#define CTL_REQ_MAX 512 /* requests are short; replies up to CTL_LINE_MAX */
+#define CTL_REQ_MAX 512	 /* requests are short; replies up to CTL_LINE_MAX */
+#define CTL_MAX_STATS 32 /* devices of each kind "stats" reports */
 
 struct ctl_conn {
-	int fd;	      /* -1: free slot */
-	bool waiting; /* wait-shutdown: a reply is due at shutdown */
+	int fd;	       /* -1: free slot */
+	bool waiting;  /* wait-shutdown: a reply is due at shutdown */
+	int passed_fd; /* sent with the request (SCM_RIGHTS); -1: none */
 	size_t len;
 	char buf[CTL_REQ_MAX];
 };
@@ -192,6 +198,102 @@ static int ctl_wait_shutdown(struct ctl_conn *c, const char *arg, char *reply,
 	return 0;
 }
 
+/* The domain's memory and its devices' counters (kxl top). */
+static int ctl_stats(struct ctl_conn *c, const char *arg, char *reply,
+		     size_t len, const char **msg)
+{
+	static struct vbd_stats vbd[CTL_MAX_STATS];
+	static struct vif_stats vif[CTL_MAX_STATS];
+	unsigned nvbd = CTL_MAX_STATS, nvif = CTL_MAX_STATS;
+	uint64_t max_kb = ctl.cfg->memory_mb * 1024, kb = max_kb;
+	struct domain *d = ctl.d;
+	char key[16], val[160];
+	int ret = 0;
+
+	if (d) {
+		pthread_mutex_lock(&d->lock); /* the balloon's count */
+		kb = ((d->mem.size >> 12) - d->nr_ballooned) * 4;
+		pthread_mutex_unlock(&d->lock);
+		max_kb = d->mem.size >> 10;
+		backends_stats(d, vbd, &nvbd, vif, &nvif);
+	} else {
+		nvbd = nvif = 0;
+	}
+	snprintf(reply, len, "ok");
+	ret |= ctl_put_num(reply, len, "mem_kb", (long long)kb);
+	ret |= ctl_put_num(reply, len, "maxmem_kb", (long long)max_kb);
+	ret |= ctl_put_num(reply, len, "vbds", nvbd);
+	for (unsigned i = 0; i < nvbd; i++) {
+		snprintf(key, sizeof(key), "vbd%u", i);
+		snprintf(val, sizeof(val), "%u,%llu,%llu,%llu,%llu,%llu",
+			 vbd[i].devid, (unsigned long long)vbd[i].rd_req,
+			 (unsigned long long)vbd[i].wr_req,
+			 (unsigned long long)vbd[i].oo_req,
+			 (unsigned long long)vbd[i].rd_sect,
+			 (unsigned long long)vbd[i].wr_sect);
+		ret |= ctl_put(reply, len, key, val);
+	}
+	ret |= ctl_put_num(reply, len, "vifs", nvif);
+	for (unsigned i = 0; i < nvif; i++) {
+		snprintf(key, sizeof(key), "vif%u", i);
+		snprintf(val, sizeof(val), "%u,%llu,%llu,%llu,%llu",
+			 vif[i].devid, (unsigned long long)vif[i].tx_packets,
+			 (unsigned long long)vif[i].tx_bytes,
+			 (unsigned long long)vif[i].rx_packets,
+			 (unsigned long long)vif[i].rx_bytes);
+		ret |= ctl_put(reply, len, key, val);
+	}
+	if (ret) {
+		*msg = "reply too long";
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* The core file comes as a descriptor kxl opened (with its user's rights)
+ * and sent with the request: this process opens no path for a client.
+ * The vCPUs stop for the copy and run again after it, unless the domain
+ * was paused already. */
+static int ctl_dump_core(struct ctl_conn *c, const char *arg, char *reply,
+			 size_t len, const char **msg)
+{
+	struct domain *d = ctl.d;
+	bool stopped = true, was_paused = ctl.pause_count > 0;
+	unsigned nregs = 0;
+	uint64_t bytes = 0;
+	int ret;
+
+	if (!d) {
+		*msg = "the domain is not running";
+		return -ESRCH;
+	}
+	if (c->passed_fd < 0) {
+		*msg = "no file descriptor sent with the request";
+		return -EBADF;
+	}
+	if (!was_paused && domain_pause(d) < 0) {
+		log_warnx("domain %s: dump-core: a vCPU did not stop within "
+			  "2 s; dumping without registers",
+			  ctl.cfg->name);
+		stopped = false;
+	}
+	ret = dumpcore_write(d, c->passed_fd, stopped, &bytes, &nregs);
+	if (!was_paused)
+		domain_unpause(d);
+	if (ret) {
+		*msg = ret == -EINVAL ? "not a regular file" : strerror(-ret);
+		return ret;
+	}
+	log_info("domain %s: core dumped (%llu bytes, registers of %u "
+		 "vCPU%s)",
+		 ctl.cfg->name, (unsigned long long)bytes, nregs,
+		 nregs == 1 ? "" : "s");
+	snprintf(reply, len, "ok");
+	ctl_put_num(reply, len, "bytes", (long long)bytes);
+	ctl_put_num(reply, len, "vcpus", nregs);
+	return 0;
+}
+
 #define CTL_ARG 1 /* takes one argument */
 
 static const struct ctl_request {
@@ -204,6 +306,8 @@ static const struct ctl_request {
     {"unpause", ctl_unpause, 0},
     {"rename", ctl_rename, CTL_ARG},
     {"wait-shutdown", ctl_wait_shutdown, 0},
+    {"stats", ctl_stats, 0},
+    {"dump-core", ctl_dump_core, 0},
 };
 
 /* ---- connections ---- */
@@ -213,6 +317,50 @@ static void ctl_conn_close(struct ctl_conn *c)
 	loop_del(c->fd);
 	close(c->fd);
 	c->fd = -1;
+	if (c->passed_fd >= 0)
+		close(c->passed_fd);
+	c->passed_fd = -1;
+}
+
+/* recv() that also takes a descriptor sent along (SCM_RIGHTS); a second
+ * one replaces the first, more than one per message are closed. */
+static ssize_t ctl_recv(struct ctl_conn *c, char *buf, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cm.buf,
+			    .msg_controllen = sizeof(cm.buf)};
+	ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h;
+	     h = CMSG_NXTHDR(&mh, h)) {
+		size_t nfd;
+		int fds[4];
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nfd > 4)
+			nfd = 4;
+		memcpy(fds, CMSG_DATA(h), nfd * sizeof(int));
+		for (size_t i = 0; i < nfd; i++) {
+			if (i == 0) {
+				if (c->passed_fd >= 0)
+					close(c->passed_fd);
+				c->passed_fd = fds[i];
+			} else {
+				close(fds[i]);
+			}
+		}
+	}
+	return n;
 }
 
 static void ctl_send(struct ctl_conn *c, const char *line)
@@ -251,6 +399,10 @@ static void ctl_dispatch(struct ctl_conn *c, char *line)
 	} else {
 		ret = r->fn(c, arg, reply, sizeof(reply), &msg);
 	}
+	if (c->passed_fd >= 0) { /* the request's; a handler used it or not */
+		close(c->passed_fd);
+		c->passed_fd = -1;
+	}
 	if (ret < 0)
 		snprintf(reply, sizeof(reply), "error %d %s", -ret, msg);
 	ctl_send(c, reply);
@@ -272,8 +424,7 @@ static void ctl_on_conn(int fd, void *arg)
 			ctl_conn_close(c);
 		return;
 	}
-	n = recv(fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len,
-		 MSG_DONTWAIT);
+	n = ctl_recv(c, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -319,6 +470,7 @@ static void ctl_on_listen(int fd, void *arg)
 		return;
 	}
 	c->fd = cfd;
+	c->passed_fd = -1;
 	c->len = 0;
 	c->waiting = false;
 }
@@ -349,8 +501,10 @@ void control_open(struct domain_config *cfg)
 	int fd, ret;
 
 	ctl.cfg = cfg;
-	for (unsigned i = 0; i < CTL_MAX_CONNS; i++)
+	for (unsigned i = 0; i < CTL_MAX_CONNS; i++) {
 		ctl.conns[i].fd = -1;
+		ctl.conns[i].passed_fd = -1;
+	}
 	if (ctl_path(cfg->domid, "sock", ctl.path, sizeof(ctl.path)) < 0 ||
 	    ctl_path(cfg->domid, "dying", ctl.dying_path,
 		     sizeof(ctl.dying_path)) < 0) {

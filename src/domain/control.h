@@ -18,6 +18,16 @@
  *   wait-shutdown   "ok waiting boots=N" at once, then, when the guest
  *                   shuts down, "ok reason=R action=A"; the connection
  *                   just closes if the domain is destroyed instead
+ *   stats           mem_kb (RAM less what the balloon gave back),
+ *                   maxmem_kb, vbds=N and vbd0..: "DEVID,RD_REQ,WR_REQ,
+ *                   OO_REQ,RD_SECT,WR_SECT", vifs=N and vif0..: "DEVID,
+ *                   TX_PACKETS,TX_BYTES,RX_PACKETS,RX_BYTES" (the guest's
+ *                   view: tx is what it sent); see backends/vbd.h, vif.h
+ *   dump-core       with a descriptor of a regular file sent along the
+ *                   request line (SCM_RIGHTS): the guest's core written
+ *                   into it (domain/elfcore.h), the vCPUs stopped
+ *                   meanwhile unless the domain is paused; "ok bytes=N
+ *                   vcpus=N" (vCPUs whose registers are in it)
  *
  * Only the main thread calls these. */
 #ifndef KXEN_DOMAIN_CONTROL_H

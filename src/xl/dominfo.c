@@ -143,6 +143,126 @@ void dominfo_get(const struct kxl_dom *d, struct kxl_dominfo *info,
 	dominfo_threads(d->pid, info);
 }
 
+/* ---- Domain-0: the host ---- */
+
+/* The host's CPU time not spent in guests, in clock ticks: /proc/stat's
+ * line for all CPUs (cpu == -1) or one. */
+static unsigned long long host_ticks(int cpu)
+{
+	unsigned long long v[10] = {0}, sum;
+	char line[512], want[16];
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (cpu < 0)
+		snprintf(want, sizeof(want), "cpu ");
+	else
+		snprintf(want, sizeof(want), "cpu%d ", cpu);
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, want, strlen(want)))
+			continue;
+		sscanf(line + strlen(want),
+		       "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
+		       &v[8], &v[9]);
+		break;
+	}
+	fclose(f);
+	/* user nice system idle iowait irq softirq steal guest guest_nice:
+	 * busy time, less the guests' (counted in user and nice). */
+	sum = v[0] + v[1] + v[2] + v[5] + v[6];
+	return sum > v[8] + v[9] ? sum - v[8] - v[9] : 0;
+}
+
+double dom0_cpu_seconds(int cpu)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return (double)host_ticks(cpu) / (double)(hz > 0 ? hz : 100);
+}
+
+unsigned long dom0_memory_mb(void)
+{
+	return (unsigned long)((unsigned long long)sysconf(_SC_PHYS_PAGES) *
+				   (unsigned long long)sysconf(_SC_PAGESIZE) >>
+			       20);
+}
+
+/* ---- device counters ---- */
+
+/* "N,N,...": exactly n unsigned decimal numbers.  0 or -EINVAL. */
+static int domstats_numbers(const char *v, uint64_t *out, unsigned n)
+{
+	const char *p = v;
+
+	for (unsigned i = 0; i < n; i++) {
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		errno = 0;
+		out[i] = strtoull(p, &end, 10);
+		if (errno || *end != (i + 1 < n ? ',' : '\0'))
+			return -EINVAL;
+		p = end + 1;
+	}
+	return 0;
+}
+
+int domstats_parse(const char *line, struct kxl_domstats *st)
+{
+	long long mem, maxmem, nvbd, nvif;
+	char key[16], val[256];
+	uint64_t n[6];
+
+	memset(st, 0, sizeof(*st));
+	if (ctl_get_num(line, "mem_kb", &mem) || mem < 0 ||
+	    ctl_get_num(line, "maxmem_kb", &maxmem) || maxmem < 0 ||
+	    ctl_get_num(line, "vbds", &nvbd) || nvbd < 0 ||
+	    ctl_get_num(line, "vifs", &nvif) || nvif < 0)
+		return -EINVAL;
+	st->answered = true;
+	st->mem_kb = (uint64_t)mem;
+	st->maxmem_kb = (uint64_t)maxmem;
+	for (long long i = 0; i < nvbd && i < DOMSTATS_MAX_DEVS; i++) {
+		struct kxl_vbd_stats *b = &st->vbd[i];
+
+		snprintf(key, sizeof(key), "vbd%lld", i);
+		if (ctl_get(line, key, val, sizeof(val)) ||
+		    domstats_numbers(val, n, 6) || n[0] > UINT32_MAX)
+			return -EINVAL;
+		*b = (struct kxl_vbd_stats){(uint32_t)n[0], n[1], n[2],
+					    n[3],	    n[4], n[5]};
+		st->nr_vbds++;
+	}
+	for (long long i = 0; i < nvif && i < DOMSTATS_MAX_DEVS; i++) {
+		struct kxl_vif_stats *f = &st->vif[i];
+
+		snprintf(key, sizeof(key), "vif%lld", i);
+		if (ctl_get(line, key, val, sizeof(val)) ||
+		    domstats_numbers(val, n, 5) || n[0] > UINT32_MAX)
+			return -EINVAL;
+		*f = (struct kxl_vif_stats){(uint32_t)n[0], n[1], n[2], n[3],
+					    n[4]};
+		st->nr_vifs++;
+	}
+	return 0;
+}
+
+void domstats_get(const struct kxl_dom *d, struct kxl_domstats *st,
+		  int timeout_ms)
+{
+	static char line[CTL_LINE_MAX];
+
+	memset(st, 0, sizeof(*st));
+	if (d->pid <= 0 ||
+	    domctl_request(d->domid, "stats", line, sizeof(line), timeout_ms) !=
+		0 ||
+	    domstats_parse(line, st) != 0)
+		st->answered = false;
+}
+
 /* ---- formats ---- */
 
 void dominfo_state(const struct kxl_dominfo *info, char out[7])
@@ -274,6 +394,38 @@ int domctl_send(int fd, const char *req)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -E2BIG;
 	return send(fd, line, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -errno;
+}
+
+int domctl_send_fd(int fd, const char *req, int pass_fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	char line[CTL_LINE_MAX];
+	int n = snprintf(line, sizeof(line), "%s\n", req);
+	struct iovec iov = {.iov_base = line};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cm.buf,
+			    .msg_controllen = sizeof(cm.buf)};
+	struct cmsghdr *h;
+	ssize_t sent;
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -E2BIG;
+	iov.iov_len = (size_t)n;
+	memset(&cm, 0, sizeof(cm));
+	h = CMSG_FIRSTHDR(&mh);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &pass_fd, sizeof(int));
+	/* The descriptor travels with the first byte: all of it in one. */
+	sent = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	if (sent == n)
+		return 0;
+	return sent < 0 ? -errno : -EIO;
 }
 
 int domctl_recv(int fd, char *line, size_t len, int timeout_ms)

@@ -73,6 +73,48 @@ char dominfo_vcpu_state(const struct kxl_dominfo *info, unsigned vcpu);
 double dominfo_cpu_seconds(const struct kxl_dominfo *info);
 double dominfo_vcpu_seconds(const struct kxl_dominfo *info, unsigned vcpu);
 
+/* ---- Domain-0: the host ---- */
+
+/* CPU seconds the host spent outside guests (/proc/stat), all CPUs
+ * (cpu -1) or one. */
+double dom0_cpu_seconds(int cpu);
+/* The host's RAM in MiB. */
+unsigned long dom0_memory_mb(void);
+
+/* ---- device counters (kxl top) ---- */
+
+#define DOMSTATS_MAX_DEVS 32
+
+/* One vbd's and one vif's counters as the control channel's "stats"
+ * reports them (src/domain/control.h); a vif's tx is what the guest
+ * sent. */
+struct kxl_vbd_stats {
+	uint32_t devid;
+	uint64_t rd_req, wr_req, oo_req, rd_sect, wr_sect;
+};
+struct kxl_vif_stats {
+	uint32_t devid;
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+};
+
+struct kxl_domstats {
+	bool answered;		/* the control channel replied to "stats" */
+	uint64_t mem_kb;	/* RAM less what the balloon gave back */
+	uint64_t maxmem_kb;
+	unsigned nr_vbds, nr_vifs;
+	struct kxl_vbd_stats vbd[DOMSTATS_MAX_DEVS];
+	struct kxl_vif_stats vif[DOMSTATS_MAX_DEVS];
+};
+
+/* Parses a "stats" reply line into st (answered set).  0, or -EINVAL for
+ * a missing or malformed key (st then holds what came before it); devices
+ * beyond DOMSTATS_MAX_DEVS are left out. */
+int domstats_parse(const char *line, struct kxl_domstats *st);
+/* Asks d's domain process for its counters (timeout_ms to answer).  Never
+ * fails: what could not be learnt stays zero (st->answered false). */
+void domstats_get(const struct kxl_dom *d, struct kxl_domstats *st,
+		  int timeout_ms);
+
 /* xl uptime's duration: "[D day[s], ]HH:MM:SS", or without seconds in
  * short mode ("%2d:%02d" style). */
 void uptime_format(unsigned long secs, bool short_mode, char *out, size_t len);
@@ -92,6 +134,9 @@ int domctl_send(int fd, const char *req);
  * limit).  0 for "ok ...", the errno of an "error N ..." line (positive),
  * or -errno: -ETIMEDOUT, -EPIPE when the domain process closed it. */
 int domctl_recv(int fd, char *line, size_t len, int timeout_ms);
+/* domctl_send with a file descriptor passed along (SCM_RIGHTS).  0 or
+ * -errno. */
+int domctl_send_fd(int fd, const char *req, int pass_fd);
 /* Connect, send, receive, close. */
 int domctl_request(uint32_t domid, const char *req, char *reply, size_t len,
 		   int timeout_ms);

@@ -40,6 +40,8 @@ int main_info(int argc, char **argv);
 int main_dmesg(int argc, char **argv);
 int main_vcpu_list(int argc, char **argv);
 int main_sysrq(int argc, char **argv);
+int main_top(int argc, char **argv);
+int main_dump_core(int argc, char **argv);
 
 struct xs_handle;
 struct diskspec;

@@ -48,52 +48,6 @@ static int list_select(int argc, char **argv, struct kxl_dom *out,
 	return k;
 }
 
-/* ---- Domain-0: the host ---- */
-
-/* The host's CPU time not spent in guests, in clock ticks: /proc/stat's
- * line for all CPUs (cpu == -1) or one. */
-static unsigned long long host_ticks(int cpu)
-{
-	unsigned long long v[10] = {0}, sum;
-	char line[512], want[16];
-	FILE *f = fopen("/proc/stat", "r");
-
-	if (cpu < 0)
-		snprintf(want, sizeof(want), "cpu ");
-	else
-		snprintf(want, sizeof(want), "cpu%d ", cpu);
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, want, strlen(want)))
-			continue;
-		sscanf(line + strlen(want),
-		       "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
-		       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
-		       &v[8], &v[9]);
-		break;
-	}
-	fclose(f);
-	/* user nice system idle iowait irq softirq steal guest guest_nice:
-	 * busy time, less the guests' (counted in user and nice). */
-	sum = v[0] + v[1] + v[2] + v[5] + v[6];
-	return sum > v[8] + v[9] ? sum - v[8] - v[9] : 0;
-}
-
-static double ticks_seconds(unsigned long long t)
-{
-	long hz = sysconf(_SC_CLK_TCK);
-
-	return (double)t / (double)(hz > 0 ? hz : 100);
-}
-
-static unsigned long host_memory_mb(void)
-{
-	return (unsigned long)((unsigned long long)sysconf(_SC_PHYS_PAGES) *
-				   (unsigned long long)sysconf(_SC_PAGESIZE) >>
-			       20);
-}
-
 /* ---- list -l ---- */
 
 static void json_string(const char *v)
@@ -240,8 +194,8 @@ int main_list(int argc, char **argv)
 	printf("\n");
 	if (dom0) {
 		printf("%-40s %5d %5lu %5ld     %s  %8.1f", "Domain-0", 0,
-		       host_memory_mb(), sysconf(_SC_NPROCESSORS_ONLN),
-		       "r-----", ticks_seconds(host_ticks(-1)));
+		       dom0_memory_mb(), sysconf(_SC_NPROCESSORS_ONLN),
+		       "r-----", dom0_cpu_seconds(-1));
 		if (verbose)
 			printf(" 00000000-0000-0000-0000-000000000000 %8s",
 			       "-");
@@ -304,7 +258,7 @@ int main_vcpu_list(int argc, char **argv)
 	for (long c = 0; dom0 && c < sysconf(_SC_NPROCESSORS_ONLN); c++) {
 		snprintf(map, sizeof(map), "%ld", c);
 		vcpu_row("Domain-0", 0, (unsigned)c, (int)c, 'r', '-', true,
-			 ticks_seconds(host_ticks((int)c)), map);
+			 dom0_cpu_seconds((int)c), map);
 	}
 	for (int i = 0; i < n; i++) {
 		dominfo_get(&doms[i], &info, LIST_TIMEOUT_MS);

@@ -929,6 +929,7 @@ static void test_ring_indices(void **state)
 
 static void test_single_read(void **state)
 {
+	struct blk_ring_stats st;
 	struct blkif_request rq;
 	struct opts o = {0};
 	grant_ref_t ref = 3;
@@ -943,11 +944,15 @@ static void test_single_read(void **state)
 		assert_int_equal(t.gnt.page[ref][i],
 				 disk_pattern(16 * SECT + i));
 	assert_int_equal(t.disk.reads, 1);
+	stats(&t, &st);
+	assert_int_equal(st.rd_req, 1);
+	assert_int_equal(st.rd_sect, 8);
 	t_close(&t);
 }
 
 static void test_single_write(void **state)
 {
+	struct blk_ring_stats st;
 	struct blkif_request rq;
 	struct opts o = {0};
 	grant_ref_t ref = 9;
@@ -967,6 +972,11 @@ static void test_single_write(void **state)
 	assert_int_equal(t.disk.data[99 * SECT + 511],
 			 disk_pattern(99 * SECT + 511));
 	assert_int_equal(t.disk.data[104 * SECT], disk_pattern(104 * SECT));
+	stats(&t, &st);
+	assert_int_equal(st.wr_req, 1);
+	assert_int_equal(st.wr_sect, 4);
+	assert_int_equal(st.rd_req, 0);
+	assert_int_equal(st.oo_req, 0);
 	t_close(&t);
 }
 
@@ -1408,6 +1418,12 @@ static void test_inflight_limit(void **state)
 	stats(&t, &st);
 	assert_int_equal(st.inflight_max, 4);
 	assert_int_equal(st.rsp_okay, 14);
+	/* xentop's figures: 14 reads of 8 sectors; the first kick and the
+	 * ones while four were in flight found requests waiting. */
+	assert_int_equal(st.rd_req, 14);
+	assert_int_equal(st.rd_sect, 14 * 8);
+	assert_int_equal(st.wr_req, 0);
+	assert_true(st.oo_req >= 1);
 	assert_int_equal(t.sring->req_event, 15);
 	t_close(&t);
 }
@@ -1498,6 +1514,10 @@ static void test_storage_errors(void **state)
 	assert_int_equal(st.faults[BLK_FAULT_IO], 2);
 	assert_int_equal(st.rsp_error, 2);
 	assert_int_equal(st.rsp_eopnotsupp, 1);
+	/* Failed requests are not counted as reads or writes done. */
+	assert_int_equal(st.rd_req, 1);
+	assert_int_equal(st.rd_sect, 8);
+	assert_int_equal(st.wr_req, 0);
 	t_close(&t);
 }
 
