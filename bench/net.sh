@@ -151,7 +151,7 @@ guest kxen "$LOGS/net-kxen.log" "$BUILD/bin/kxl" create -F -c examples/demo.cfg 
 	"extra=console=hvc0 quiet kxen.test=netbench kxen.ip=10.99.0.2/24 kxen.bench_secs=$SECS kxen.bench_streams=${STREAMS// /,}"
 echo "kxen: done"
 
-cell() { [[ -n ${val[$1]:-} ]] && printf ' %14.0f' "${val[$1]}" || printf ' %14s' -; }
+cell() { [[ -n ${val[$1]:-} ]] && printf ' %14.1f' "${val[$1]}" || printf ' %14s' -; }
 ratio() {
 	local d a b
 	printf '  %-40s' "$1"
