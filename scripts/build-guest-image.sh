@@ -5,7 +5,8 @@
 #   initrd.cpio.gz   busybox initramfs: modules in /lib/modules (flat, uncompressed;
 #                    /lib/modules/all lists them in insmod order), the static programs of
 #                    BUILD_DIR/guest-tools/ in /bin, tests/guest/in-guest/*.sh in /tests,
-#                    Debian's xenstore clients and fio (see fio_install), and the /init below
+#                    Debian's xenstore clients, fio (see fio_install) and iperf3 (see
+#                    iperf3_install), and the /init below
 #   rootfs/          the same tree, unpacked
 #   rootfs.ext4.zst  the same tree as an ext4 file system (see disk_template), from which
 #                    scripts/make-guest-disk.sh makes disk images, for guests that run with
@@ -249,23 +250,26 @@ host_program_install() {
 FIO=/usr/bin/fio
 FIO_REAL_LIBS="libc.so.6 libm.so.6 libz.so.1 libaio.so.1 libnuma.so.1"
 
-# fio_stub STAGE SONAME PATH: a stub for library SONAME (the real one is at PATH) at STAGE/PATH
-# that defines the functions fio imports from it, with fio's symbol versions.
-fio_stub() {
-	local stage=$1 soname=$2 path=$3 tmp sym name ver
+# lib_stub STAGE PROG SONAME PATH IMPORTER...: a stub for library SONAME (the real one is at
+# PATH) at STAGE/PATH that defines the functions the IMPORTERs (PROG or the libraries it
+# carries that need SONAME) import from it, with their symbol versions.  Each says, on PROG's
+# behalf, which library is missing and exits.
+lib_stub() {
+	local stage=$1 prog=$2 soname=$3 path=$4 tmp sym name ver
+	shift 4
 	local -a vscript=()
 	tmp=$(mktemp -d)
 	# The functions the real library defines, by name.
 	nm -D --defined-only "$path" | awk '{ sub(/@.*/, "", $3); print $3 }' | sort -u >"$tmp/defs"
-	# fio's imports, "name" or "name@VERSION", that the real library defines.
-	readelf --dyn-syms -W "$FIO" | awk '$7 == "UND" && $4 == "FUNC" { print $8 }' |
+	# The importers' imports, "name" or "name@VERSION", that the real library defines.
+	readelf --dyn-syms -W "$@" | awk '$7 == "UND" && $4 == "FUNC" { print $8 }' |
 		awk 'NR == FNR { def[$1] = 1; next } { n = $1; sub(/@.*/, "", n) } n in def' \
 			"$tmp/defs" - | sort -u >"$tmp/syms"
 	{
 		echo '#include <unistd.h>'
 		echo 'static void kxen_stub(void) {'
-		printf '\tstatic const char m[] = "fio: %s is a stub in the kxen guest image%s";\n' \
-			"$soname" ' (this engine is not available)\n'
+		printf '\tstatic const char m[] = "%s: %s is a stub in the kxen guest image%s";\n' \
+			"$prog" "$soname" ' (this feature is not available)\n'
 		echo '	write(2, m, sizeof m - 1);'
 		echo '	_exit(127);'
 		echo '}'
@@ -273,7 +277,7 @@ fio_stub() {
 			echo "void ${sym%%@*}(void) __attribute__((alias(\"kxen_stub\")));"
 		done <"$tmp/syms"
 	} >"$tmp/stub.c"
-	# One version node per version fio asks for; unversioned imports go in the first one.
+	# One version node per version asked for; unversioned imports go in the first one.
 	local -a vers=()
 	mapfile -t vers < <(sed -n 's/.*@//p' "$tmp/syms" | sort -u)
 	if [[ ${#vers[@]} -gt 0 ]]; then
@@ -307,8 +311,39 @@ fio_install() {
 				cp -L "$lib" "$stage$lib"
 			done
 		else
-			fio_stub "$stage" "$soname" "$path"
+			lib_stub "$stage" fio "$soname" "$path" "$FIO"
 		fi
+	done
+}
+
+# iperf3, for bench/net.sh, from Debian's package (3.12): iperf3 and libiperf, with libsctp,
+# libm and libc.  libiperf also needs libcrypto (4.7 MB) for iperf3's --rsa-* authentication
+# only, which the benchmark does not use: it is a stub (lib_stub) like fio's engines'.
+# Left out (with a message at build time) when iperf3 is not installed.
+IPERF3=/usr/bin/iperf3
+IPERF3_STUBS="libcrypto.so.3"
+
+# iperf3_install STAGE: iperf3 in STAGE/bin, its libraries and loader at their paths, and
+# the stubs of IPERF3_STUBS in place of those libraries.
+iperf3_install() {
+	local stage=$1 lib soname obj
+	local -a objs=("$IPERF3") importers
+	cp "$IPERF3" "$stage/bin/"
+	mapfile -t -O 1 objs < <(ldd "$IPERF3" | awk '/=> \// { print $3 } /^\t\// { print $1 }')
+	for lib in "${objs[@]:1}"; do
+		soname=${lib##*/}
+		[[ " $IPERF3_STUBS " == *" $soname "* ]] && continue
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+	for soname in $IPERF3_STUBS; do
+		lib=$(ldd "$IPERF3" | awk -v l="$soname" '$1 == l && $3 ~ /^\// { print $3 }')
+		[[ -n $lib ]] || die "iperf3: $soname not found"
+		importers=()
+		for obj in "${objs[@]}"; do
+			readelf -d "$obj" | grep -qF "Shared library: [$soname]" && importers+=("$obj")
+		done
+		lib_stub "$stage" iperf3 "$soname" "$lib" "${importers[@]}"
 	done
 }
 
@@ -349,12 +384,14 @@ shopt -u nullglob
 
 fio=
 [[ -x $FIO ]] && fio=$FIO
-recipe="$BOOT_MODULES|$ROOT_MODULES|$EXTRA_MODULES|${tools[*]}|${tests[*]}|$HOST_PROGRAMS|$HOST_PROGRAM_LINKS|$fio|$FIO_REAL_LIBS
+iperf3=
+[[ -x $IPERF3 ]] && iperf3=$IPERF3
+recipe="$BOOT_MODULES|$ROOT_MODULES|$EXTRA_MODULES|${tools[*]}|${tests[*]}|$HOST_PROGRAMS|$HOST_PROGRAM_LINKS|$fio|$FIO_REAL_LIBS|$iperf3|$IPERF3_STUBS
 $(declare -f write_init mods_resolve mod_install busybox_install cpio_pack host_program_install \
-	fio_stub fio_install disk_template)"
+	lib_stub fio_install iperf3_install disk_template)"
 initrd=$OUT/initrd.cpio.gz
 if stale "$initrd" /bin/busybox "$MODDIR/modules.dep" "${tools[@]}" "${tests[@]}" $HOST_PROGRAMS \
-	$fio || [[ ! -d $OUT/rootfs || ! -f $OUT/rootfs.ext4.zst ]] ||
+	$fio $iperf3 || [[ ! -d $OUT/rootfs || ! -f $OUT/rootfs.ext4.zst ]] ||
 	recipe_changed "$OUT/.initrd.recipe" "$recipe"; then
 	echo "build-guest-image: $initrd"
 	stage=$OUT/initrd.d
@@ -423,6 +460,12 @@ if stale "$initrd" /bin/busybox "$MODDIR/modules.dep" "${tools[@]}" "${tests[@]}
 		fio_install "$stage"
 	else
 		echo "build-guest-image: $FIO not installed: the image has no fio" \
+			"(scripts/install-deps.sh installs it)" >&2
+	fi
+	if [[ -n $iperf3 ]]; then
+		iperf3_install "$stage"
+	else
+		echo "build-guest-image: $IPERF3 not installed: the image has no iperf3" \
 			"(scripts/install-deps.sh installs it)" >&2
 	fi
 

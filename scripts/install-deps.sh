@@ -31,8 +31,8 @@ PACKAGES=(
 	libncurses-dev
 	# block backend: io_uring for raw images and devices, libnbd + qemu-nbd for qcow2
 	liburing-dev libnbd-dev qemu-utils
-	# block benchmark inside guests
-	fio
+	# block and network benchmarks inside guests
+	fio iperf3
 	# compression tools (kernel images, initramfs), disks and networking
 	bzip2 lz4 xz-utils zstd gzip e2fsprogs iproute2
 	# vif-nat and the anti-spoofing rules of the vif hot-plug scripts
