@@ -227,7 +227,10 @@ guest_here() {
 	for script in tests/guest/test_*.sh; do
 		[[ -f $script ]] || continue
 		name=guest/$(basename "$script" .sh)
+		# KXEN_GUEST_SCRIPTS: only these (names), when a fresh test host takes over.
+		[[ -z ${KXEN_GUEST_SCRIPTS:-} || " $KXEN_GUEST_SCRIPTS " == *" $name "* ]] || continue
 		log=$LOGS/$name.log
+		echo "guest-script-start $name"
 		start=$SECONDS
 		run_bounded "$limit" "$log" "$script"
 		rc=$?
@@ -249,20 +252,13 @@ guest_here() {
 	echo "# guest-tests-done"
 }
 
-run_guest() {
-	local where reason done="" line rc
-	local -a scripts=()
-	for line in tests/guest/test_*.sh; do
-		[[ -f $line ]] && scripts+=("$line")
-	done
-	if [[ ${#scripts[@]} -eq 0 ]]; then
-		echo "# guest: no tests/guest/test_*.sh"
-		return
-	fi
-	where=$(scripts/testhost/detect.sh "$BUILD" 2>"$LOGS/detect.txt")
-	reason=$(<"$LOGS/detect.txt")
-	echo "# guest: ${#scripts[@]} scripts, ${where:-testhost}: ${reason#detect: * }"
-	# Both ways print the scripts' result lines; the last line of a complete run is the marker.
+# run_guest_once WHERE: runs the guest scripts named in KXEN_GUEST_SCRIPTS (all when empty)
+# directly or in one boot of the test host, prints their result lines and counts them; sets
+# g_done (every script ran), g_rc (the driver's status), g_current (the script that was
+# running when it stopped) and g_finished (the scripts that ended).
+run_guest_once() {
+	local where=$1 line
+	g_done="" g_rc="" g_current=""
 	exec 3< <(
 		if [[ $where == direct ]]; then
 			"$ROOT/tests/run.sh" --guest-here "$BUILD"
@@ -275,20 +271,61 @@ run_guest() {
 		case $line in
 		"PASS: "*) echo "$line"; passed=$((passed + 1)) ;;
 		"FAIL: "*) echo "$line"; failed=$((failed + 1)) ;;
-		"# guest-tests-done") done=1 ;;
-		"# exit "*) rc=${line#\# exit } ;;
-		*) echo "# $line" ;;
+		"guest-script-start "*) g_current=${line#guest-script-start } ;;
+		"# guest-tests-done") g_done=1 ;;
+		"# exit "*) g_rc=${line#\# exit } ;;
+		*)
+			echo "# $line"
+			if [[ -n $g_current && $line == "$g_current: "*" s" ]]; then
+				g_finished+=" $g_current"
+				g_current=""
+			fi
+			;;
 		esac
 	done
 	exec 3<&-
-	if [[ -z $done ]]; then
-		if [[ $where == direct ]]; then
-			fail "guest" "the guest test driver stopped early (status ${rc:-?})"
-		else
-			fail "guest: test host" "did not run all guest tests (run.sh status ${rc:-?};\
- console: $BUILD/testhost/last-console.log)"
-		fi
+}
+
+run_guest() {
+	local where reason line name todo boots=0
+	local -a scripts=()
+	local g_done g_rc g_current g_finished=""
+	for line in tests/guest/test_*.sh; do
+		[[ -f $line ]] && scripts+=("$line")
+	done
+	if [[ ${#scripts[@]} -eq 0 ]]; then
+		echo "# guest: no tests/guest/test_*.sh"
+		return
 	fi
+	where=$(scripts/testhost/detect.sh "$BUILD" 2>"$LOGS/detect.txt")
+	reason=$(<"$LOGS/detect.txt")
+	echo "# guest: ${#scripts[@]} scripts, ${where:-testhost}: ${reason#detect: * }"
+	while :; do
+		boots=$((boots + 1))
+		run_guest_once "$where"
+		[[ -n $g_done ]] && return
+		# A test host whose kernel stopped (run.sh status 123: no heartbeat) says nothing
+		# about the script it was running: a fresh one runs that script again and the ones
+		# after it, once.  A second stop, or any other early end, is a failure.
+		if [[ $where != direct && $g_rc == 123 && $boots -lt 2 ]]; then
+			todo=""
+			for line in "${scripts[@]}"; do
+				name=guest/$(basename "$line" .sh)
+				[[ " $g_finished " == *" $name "* ]] || todo+=" $name"
+			done
+			echo "# guest: the test host stopped responding during ${g_current:-?}" \
+				"(console: $BUILD/testhost/last-console.log); a fresh one runs:$todo"
+			export KXEN_GUEST_SCRIPTS=${todo# }
+			continue
+		fi
+		if [[ $where == direct ]]; then
+			fail "guest" "the guest test driver stopped early (status ${g_rc:-?})"
+		else
+			fail "guest: test host" "did not run all guest tests (run.sh status ${g_rc:-?}\
+ during ${g_current:-?}; console: $BUILD/testhost/last-console.log)"
+		fi
+		return
+	done
 }
 
 case $mode in

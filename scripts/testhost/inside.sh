@@ -54,7 +54,7 @@ cd "$ROOT" || fail "cannot cd to $ROOT"
 # the console log, and every minute a heartbeat there says how long the test host has been up
 # and which processes use the CPU or wait in the kernel.  A console log whose heartbeats stop
 # means the test host itself stopped, not a test.
-dmesg -n 4 2>/dev/null
+dmesg -n 5 2>/dev/null
 [[ -w /proc/sys/kernel/hung_task_timeout_secs ]] && echo 120 >/proc/sys/kernel/hung_task_timeout_secs
 # The heartbeat uses bash builtins and /proc only: it keeps beating when the 9p shares (every
 # program and the build directory) stop answering, and then says so.

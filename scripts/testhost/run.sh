@@ -13,11 +13,13 @@
 # last-dmesg.log).  The exit status is COMMAND's, or:
 #   125  the test host did not boot, or its KVM lacks Xen support (reason on stderr)
 #   124  COMMAND did not finish within KXEN_TESTHOST_TIMEOUT seconds (default 2400)
+#   123  the test host stopped responding: no heartbeat on its console (scripts/testhost/
+#        inside.sh writes one a minute) for KXEN_TESTHOST_WEDGE seconds (default 300)
 # With --interactive the console is this terminal (exit QEMU with Ctrl-A x) and COMMAND
 # defaults to a shell.
 #
 # Environment: KXEN_TESTHOST_MEM (MiB, default 4096), KXEN_TESTHOST_CPUS (default 2),
-# KXEN_TESTHOST_TIMEOUT (seconds; none by default in interactive mode).
+# KXEN_TESTHOST_TIMEOUT (seconds; none by default in interactive mode), KXEN_TESTHOST_WEDGE.
 set -uo pipefail
 
 KVER=6.1.0-50-amd64
@@ -123,6 +125,27 @@ else
 		-chardev stdio,id=cmdout,signal=off -serial chardev:cmdout \
 		</dev/null 2>"$RUN/qemu.log" &
 	qemu_pid=$!
+	# The wedge watchdog: inside.sh writes a heartbeat line to the console every minute.
+	# When none comes for KXEN_TESTHOST_WEDGE seconds (default 300), the test host's kernel
+	# has stopped (seen: TCG's nested SVM leaving a CPU in a guest with its own timer
+	# interrupts lost, the other in a soft lockup); waiting for the overall timeout would
+	# only waste the rest of it.
+	wedge=${KXEN_TESTHOST_WEDGE:-300}
+	(
+		beats=0 since=$SECONDS
+		while kill -0 "$qemu_pid" 2>/dev/null; do
+			sleep 10
+			n=$(grep -c '^kxen-testhost: heartbeat' "$RUN/console.log" 2>/dev/null)
+			if [[ ${n:-0} -ne $beats ]]; then
+				beats=${n:-0} since=$SECONDS
+			elif ((SECONDS - since >= wedge)); then
+				echo "$((SECONDS - since))" >"$RUN/wedged"
+				kill -TERM "$qemu_pid" 2>/dev/null
+				break
+			fi
+		done
+	) &
+	watchdog_pid=$!
 	trap 'interrupted=1; kill -TERM $qemu_pid 2>/dev/null' INT TERM HUP
 	interrupted=
 	while :; do
@@ -131,6 +154,8 @@ else
 		kill -0 "$qemu_pid" 2>/dev/null || break
 	done
 	trap - INT TERM HUP
+	kill "$watchdog_pid" 2>/dev/null
+	wait "$watchdog_pid" 2>/dev/null
 	[[ -n $interrupted ]] && die "interrupted"
 fi
 elapsed=$((SECONDS - start))
@@ -153,6 +178,14 @@ if [[ -f $RUN/status ]]; then
 	fi
 	[[ $status =~ ^[0-9]+$ ]] || die "bad status '$status' from the test host"
 	exit "$status"
+fi
+if [[ -f $RUN/wedged ]]; then
+	echo "testhost: error: the test host stopped responding (no heartbeat for $(<"$RUN/wedged") s" \
+		"after ${elapsed} s; KXEN_TESTHOST_WEDGE); its kernel said:" >&2
+	grep -E 'soft lockup|rcu_preempt self-detected|timer handling|hung_task|blocked for more' \
+		"$RUN/console.log" 2>/dev/null | head -n 6 | sed 's/^/  | /' >&2
+	show_console
+	exit 123
 fi
 if [[ $qemu_rc -eq 124 || $qemu_rc -eq 137 ]]; then
 	echo "testhost: error: timed out after ${timeout} s (KXEN_TESTHOST_TIMEOUT)" >&2
