@@ -119,11 +119,13 @@ wait_for_line "$outa" '^NET-TX-SHA' 120
 head -c 104857600 /dev/urandom >"$tmp/rx.bin"
 want=$(sha256sum "$tmp/rx.bin" | cut -d' ' -f1)
 ok=
+# Retried while the guest's listener comes up; not once it is gone.
 for _ in $(seq 20); do
 	if timeout 300 bash -c "cat '$tmp/rx.bin' >/dev/tcp/10.99.0.2/5001" 2>/dev/null; then
 		ok=1
 		break
 	fi
+	"$BUILD/bin/kxl" domid net-a >/dev/null 2>&1 || break
 	sleep 0.5
 done
 wait_for_line "$outa" '^NET-RX-SHA' 120
@@ -131,7 +133,8 @@ got=$(marker "$outa" NET-RX-SHA)
 if [ -n "$ok" ] && [ "$got" = "$want" ]; then
 	pass "net: 100 MiB host -> guest over TCP, sha256 matches"
 else
-	fail "net: TCP host -> guest" "sent=$ok want=${want:0:12} got=${got:0:12}"
+	fail "net: TCP host -> guest" "sent=$ok want=${want:0:12} got=${got:0:12}; guest:\
+ $(grep -vE '^\[' "$outa" | tail -4 | tr '\n' '|')"
 fi
 rm -f "$tmp/rx.bin"
 want=$(marker "$outa" NET-TX-SHA)
@@ -140,12 +143,14 @@ for _ in $(seq 20); do
 	got=$(timeout 300 bash -c "cat </dev/tcp/10.99.0.2/5002" 2>/dev/null | sha256sum | cut -d' ' -f1)
 	[ "$got" = "$want" ] && break
 	grep -q '^NET-TX-DONE' "$outa" && break
+	"$BUILD/bin/kxl" domid net-a >/dev/null 2>&1 || break
 	sleep 0.5
 done
 if [ -n "$want" ] && [ "$got" = "$want" ]; then
 	pass "net: 100 MiB guest -> host over TCP, sha256 matches"
 else
-	fail "net: TCP guest -> host" "want=${want:0:12} got=${got:0:12}"
+	fail "net: TCP guest -> host" "want=${want:0:12} got=${got:0:12}; guest:\
+ $(grep -vE '^\[' "$outa" | tail -4 | tr '\n' '|')"
 fi
 
 # ---- detach, as libxl does it: online 0 and Closing, then the directories go ----
