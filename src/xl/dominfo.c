@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xl/kxl.h"
@@ -106,24 +107,44 @@ static void dominfo_threads(pid_t pid, struct kxl_dominfo *info)
 	closedir(dir);
 }
 
-void dominfo_get(const struct kxl_dom *d, struct kxl_dominfo *info,
-		 int timeout_ms)
+/* The first half of dominfo_get: defaults, and the "info" request sent.
+ * The connected socket, or -1 (nothing to ask: being created, dying, or
+ * not answering its socket). */
+static int dominfo_ask(const struct kxl_dom *d, struct kxl_dominfo *info)
 {
 	char path[128];
-	long long v;
+	int fd;
 
 	memset(info, 0, sizeof(*info));
 	info->shutdown = -1;
 	info->nr_vcpus =
 	    d->vcpus < DOMINFO_MAX_VCPUS ? d->vcpus : DOMINFO_MAX_VCPUS;
 	if (d->pid <= 0)
-		return; /* still being created */
+		return -1; /* still being created */
 	if (ctl_path(d->domid, "dying", path, sizeof(path)) == 0 &&
-	    access(path, F_OK) == 0)
+	    access(path, F_OK) == 0) {
 		info->dying = true;
-	if (!info->dying &&
-	    domctl_request(d->domid, "info", info->line, sizeof(info->line),
-			   timeout_ms) == 0) {
+		return -1;
+	}
+	fd = domctl_connect(d->domid);
+	if (fd < 0)
+		return -1;
+	if (domctl_send(fd, "info")) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The second half: the reply on fd (if any, closed here) and the vCPU
+ * threads. */
+static void dominfo_take(const struct kxl_dom *d, struct kxl_dominfo *info,
+			 int fd, int timeout_ms)
+{
+	long long v;
+
+	if (fd >= 0 &&
+	    domctl_recv(fd, info->line, sizeof(info->line), timeout_ms) == 0) {
 		info->answered = true;
 		if (ctl_get_num(info->line, "paused", &v) == 0)
 			info->paused = (unsigned)v;
@@ -140,7 +161,52 @@ void dominfo_get(const struct kxl_dom *d, struct kxl_dominfo *info,
 		if (strcmp(info->pty, "-") == 0)
 			info->pty[0] = '\0';
 	}
-	dominfo_threads(d->pid, info);
+	if (fd >= 0)
+		close(fd);
+	if (d->pid > 0)
+		dominfo_threads(d->pid, info);
+}
+
+void dominfo_get(const struct kxl_dom *d, struct kxl_dominfo *info,
+		 int timeout_ms)
+{
+	dominfo_take(d, info, dominfo_ask(d, info), timeout_ms);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct kxl_dominfo *dominfo_get_all(const struct kxl_dom *doms, int n,
+				    int timeout_ms)
+{
+	struct kxl_dominfo *infos = calloc(n > 0 ? (size_t)n : 1, sizeof(*infos));
+	int *fds = calloc(n > 0 ? (size_t)n : 1, sizeof(*fds));
+	long long deadline;
+
+	if (!infos || !fds) {
+		free(infos);
+		free(fds);
+		return NULL;
+	}
+	/* Every request goes out before any reply is read: the domain
+	 * processes answer side by side, so the whole takes as long as the
+	 * slowest of them rather than the sum of them all. */
+	for (int i = 0; i < n; i++)
+		fds[i] = dominfo_ask(&doms[i], &infos[i]);
+	deadline = now_ms() + timeout_ms;
+	for (int i = 0; i < n; i++) {
+		long long left = deadline - now_ms();
+
+		dominfo_take(&doms[i], &infos[i], fds[i],
+			     left > 0 ? (int)left : 0);
+	}
+	free(fds);
+	return infos;
 }
 
 /* ---- Domain-0: the host ---- */

@@ -60,6 +60,11 @@ struct kxl_dominfo {
  * stays zero (info->answered false). */
 void dominfo_get(const struct kxl_dom *d, struct kxl_dominfo *info,
 		 int timeout_ms);
+/* dominfo_get for n domains at once (all asked before any answer is
+ * read; timeout_ms for them all): a malloc'd array of n, NULL when out of
+ * memory. */
+struct kxl_dominfo *dominfo_get_all(const struct kxl_dom *doms, int n,
+				    int timeout_ms);
 
 /* xl's six state letters "rbpscd" (each '-' when not so) into out[7]:
  * r some vCPU running, b some vCPU blocked (neither while paused), p

@@ -104,6 +104,23 @@ static void json_disks(const struct kxl_dominfo *info)
 	printf("%s],\n", n > 0 ? "      " : "");
 }
 
+/* The domains' state, asked of them all at once (dominfo_get_all) the
+ * first time one is wanted: kxl runs one command, on one list of domains.
+ * A listing then waits for the slowest domain process, not for each in
+ * turn. */
+static struct kxl_dominfo *list_infos;
+
+static void info_of(const struct kxl_dom *doms, int n, int i,
+		    struct kxl_dominfo *info)
+{
+	if (!list_infos)
+		list_infos = dominfo_get_all(doms, n, LIST_TIMEOUT_MS);
+	if (list_infos)
+		*info = list_infos[i];
+	else
+		dominfo_get(&doms[i], info, LIST_TIMEOUT_MS);
+}
+
 /* The domains as xl list -l prints them: an array of {domid, config},
  * config being the subset of libxl_domain_config kxen has (the same
  * fields as create -n). */
@@ -114,7 +131,7 @@ static void list_long(const struct kxl_dom *doms, int n)
 
 	printf("[");
 	for (int i = 0; i < n; i++) {
-		dominfo_get(&doms[i], &info, LIST_TIMEOUT_MS);
+		info_of(doms, n, i, &info);
 		if (!info.answered)
 			continue; /* as xl: no configuration, not listed */
 		printf("%s\n  {\n    \"domid\": %u,\n    \"config\": {\n",
@@ -204,7 +221,7 @@ int main_list(int argc, char **argv)
 		printf("\n");
 	}
 	for (int i = 0; i < n; i++) {
-		dominfo_get(&doms[i], &info, LIST_TIMEOUT_MS);
+		info_of(doms, n, i, &info);
 		dominfo_state(&info, state);
 		printf("%-40s %5u %5llu %5u     %s  %8.1f", doms[i].name,
 		       doms[i].domid, (unsigned long long)doms[i].memory_mb,
@@ -261,7 +278,7 @@ int main_vcpu_list(int argc, char **argv)
 			 dom0_cpu_seconds((int)c), map);
 	}
 	for (int i = 0; i < n; i++) {
-		dominfo_get(&doms[i], &info, LIST_TIMEOUT_MS);
+		info_of(doms, n, i, &info);
 		for (unsigned v = 0; v < info.nr_vcpus; v++) {
 			const struct proc_task *t = &info.vcpu[v];
 			char s = dominfo_vcpu_state(&info, v);
@@ -331,7 +348,7 @@ int main_uptime(int argc, char **argv)
 		long long since = (long long)doms[i].start_time;
 
 		/* A reboot starts the uptime again, as Xen's new domain. */
-		dominfo_get(&doms[i], &info, LIST_TIMEOUT_MS);
+		info_of(doms, n, i, &info);
 		if (info.boot_time > 0)
 			since = info.boot_time;
 		uptime_row(doms[i].name, doms[i].domid,
