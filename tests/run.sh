@@ -258,7 +258,7 @@ guest_here() {
 # running when it stopped) and g_finished (the scripts that ended).
 run_guest_once() {
 	local where=$1 line
-	g_done="" g_rc="" g_current=""
+	g_done="" g_rc="" g_current="" g_started=""
 	exec 3< <(
 		if [[ $where == direct ]]; then
 			"$ROOT/tests/run.sh" --guest-here "$BUILD"
@@ -271,7 +271,7 @@ run_guest_once() {
 		case $line in
 		"PASS: "*) echo "$line"; passed=$((passed + 1)) ;;
 		"FAIL: "*) echo "$line"; failed=$((failed + 1)) ;;
-		"guest-script-start "*) g_current=${line#guest-script-start } ;;
+		"guest-script-start "*) g_current=${line#guest-script-start } g_started=1 ;;
 		"# guest-tests-done") g_done=1 ;;
 		"# exit "*) g_rc=${line#\# exit } ;;
 		*)
@@ -289,7 +289,7 @@ run_guest_once() {
 run_guest() {
 	local where reason line name todo boots=0
 	local -a scripts=()
-	local g_done g_rc g_current g_finished=""
+	local g_done g_rc g_current g_started g_finished=""
 	for line in tests/guest/test_*.sh; do
 		[[ -f $line ]] && scripts+=("$line")
 	done
@@ -304,16 +304,18 @@ run_guest() {
 		boots=$((boots + 1))
 		run_guest_once "$where"
 		[[ -n $g_done ]] && return
-		# A test host whose kernel stopped (run.sh status 123: no heartbeat) says nothing
-		# about the script it was running: a fresh one runs that script again and the ones
-		# after it, once.  A second stop, or any other early end, is a failure.
-		if [[ $where != direct && $g_rc == 123 && $boots -lt 2 ]]; then
+		# A test host whose kernel stopped (run.sh status 123: no heartbeat) or died after
+		# scripts had started (125: QEMU ended, a panic or reset; its console is printed
+		# above) says nothing about the script it was running: a fresh one runs that script
+		# again and the ones after it, twice at most.  Any other early end is a failure.
+		if [[ $where != direct && $boots -lt 3 ]] &&
+			[[ $g_rc == 123 || ($g_rc == 125 && -n $g_started) ]]; then
 			todo=""
 			for line in "${scripts[@]}"; do
 				name=guest/$(basename "$line" .sh)
 				[[ " $g_finished " == *" $name "* ]] || todo+=" $name"
 			done
-			echo "# guest: the test host stopped responding during ${g_current:-?}" \
+			echo "# guest: the test host stopped (status $g_rc) during ${g_current:-?}" \
 				"(console: $BUILD/testhost/last-console.log); a fresh one runs:$todo"
 			export KXEN_GUEST_SCRIPTS=${todo# }
 			continue
