@@ -82,8 +82,9 @@ static void top_count(struct top_state *t, const char *s)
 static void top_collect(struct top_state *t)
 {
 	static struct kxl_dom doms[TOP_MAX];
-	static struct kxl_dominfo info;
+	static struct kxl_dominfo one;
 	static struct kxl_domstats st;
+	struct kxl_dominfo *all;
 	double now = top_now(),
 	       wall = t->prev_wall > 0 ? now - t->prev_wall : 0;
 	struct top_row *r = &t->rows[0];
@@ -106,15 +107,20 @@ static void top_collect(struct top_state *t)
 	top_count(t, r->state);
 	t->nr_rows = 1;
 
+	/* Every domain asked at once, as kxl list does (dominfo_get_all). */
+	all = dominfo_get_all(doms, n, TOP_TIMEOUT_MS);
 	for (int i = 0; i < n; i++) {
+		struct kxl_dominfo *info = all ? &all[i] : &one;
+
 		r = &t->rows[t->nr_rows++];
 		memset(r, 0, sizeof(*r));
-		dominfo_get(&doms[i], &info, TOP_TIMEOUT_MS);
+		if (!all)
+			dominfo_get(&doms[i], &one, TOP_TIMEOUT_MS);
 		domstats_get(&doms[i], &st, TOP_TIMEOUT_MS);
 		snprintf(r->name, sizeof(r->name), "%s", doms[i].name);
-		dominfo_state(&info, xl);
+		dominfo_state(info, xl);
 		top_state(xl, r->state);
-		r->cpu_s = dominfo_cpu_seconds(&info);
+		r->cpu_s = dominfo_cpu_seconds(info);
 		r->cpu_pct =
 		    top_sample(t, doms[i].domid, doms[i].pid, r->cpu_s, wall);
 		/* Without an answer, what the registry knows. */
@@ -125,6 +131,7 @@ static void top_collect(struct top_state *t)
 		top_row_devices(r, &st);
 		top_count(t, r->state);
 	}
+	free(all);
 	memcpy(t->prev, t->cur, sizeof(t->cur[0]) * t->nr_cur);
 	t->nr_prev = t->nr_cur;
 	t->prev_wall = now;
